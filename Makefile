@@ -1,0 +1,152 @@
+# ngx_feed_module
+#
+#   make run     install packages, build, make demo media, start nginx
+#   make test    install packages, build, run the unit and Test::Nginx suites
+#
+# Everything is built under build/; nothing is written elsewhere except
+# the Debian packages that `make deps` installs.
+
+SHELL        := /bin/bash
+NGINX        ?= /usr/sbin/nginx
+NGINX_SRC    ?= /usr/share/nginx/src
+BUILD        := $(CURDIR)/build
+CC           ?= cc
+
+PACKAGES     := build-essential nginx nginx-dev libjansson-dev \
+                libluajit2-5.1-dev libssl-dev libpcre2-dev zlib1g-dev \
+                ffmpeg fonts-dejavu-core wrk curl \
+                libtest-base-perl libtest-longstring-perl libtext-diff-perl \
+                liblist-moreutils-perl libhttp-message-perl libwww-perl
+
+MODULE_CFLAGS := -g -O2 -fPIC -Wdeclaration-after-statement
+ASAN_CFLAGS   := -g -O1 -fPIC -fno-omit-frame-pointer \
+                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                 -Wdeclaration-after-statement
+
+CORE_SRCS    := $(wildcard ngx_feed_module/core/*.c)
+CORE_HDRS    := $(wildcard ngx_feed_module/core/*.h)
+GLUE_SRCS    := $(wildcard ngx_feed_module/*.c ngx_feed_module/*.h)
+UNIT_SRCS    := $(wildcard ngx_feed_module/core/test/*.c)
+UNIT_CFLAGS  := -std=gnu99 -g -O2 -Wall -Wextra -Werror \
+                -Wdeclaration-after-statement -Ingx_feed_module/core
+UNIT_LIBS    := -ljansson -lcrypto -lm
+
+PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
+                    || echo "-I tools/test-nginx/lib")
+
+.PHONY: all deps build build-asan unit unit-asan fixtures test test-asan \
+        test-nginx run demo-media bench clean
+
+all: build
+
+# Packages: installed once, skipped when already there (CI starts fresh).
+
+deps: $(BUILD)/.deps
+
+$(BUILD)/.deps: Makefile
+	@mkdir -p $(BUILD)
+	@if ! dpkg -s $(PACKAGES) >/dev/null 2>&1; then \
+	    echo "installing packages: $(PACKAGES)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends $(PACKAGES) \
+	        >$(BUILD)/apt.log 2>&1 \
+	    || { tail -20 $(BUILD)/apt.log; exit 1; }; \
+	fi
+	@touch $@
+
+# The module: configured once against Debian's nginx-dev, rebuilt when a
+# source changes.  The nginx source tree is copied so that configure
+# writes nothing outside build/.
+
+build: deps $(BUILD)/ngx_http_feed_module.so
+
+build-asan: deps $(BUILD)/asan/ngx_http_feed_module.so
+
+define nginx_module
+$(1)/ngx_http_feed_module.so: $(BUILD)/.deps config $(CORE_SRCS) \
+        $(CORE_HDRS) $(GLUE_SRCS)
+	@mkdir -p $(1)
+	@if [ ! -f $(1)/nginx/Makefile ] || [ config -nt $(1)/nginx/Makefile ]; \
+	then \
+	    rm -rf $(1)/src && cp -r $(NGINX_SRC) $(1)/src && \
+	    cd $(1)/src && . ./conf_flags && \
+	    ./configure --with-cc-opt="$(2)" --with-ld-opt="$(3)" \
+	        "$$$${NGX_CONF_FLAGS[@]}" \
+	        --add-dynamic-module=$(CURDIR) --builddir=$(1)/nginx \
+	        >$(1)/configure.log 2>&1 \
+	    || { tail -30 $(1)/configure.log; exit 1; }; \
+	fi
+	$$(MAKE) -s -f $(1)/nginx/Makefile -C $(1)/src modules
+	@cp $(1)/nginx/ngx_http_feed_module.so $$@
+	@echo "built $$@"
+endef
+
+$(eval $(call nginx_module,$(BUILD),$(MODULE_CFLAGS),-fPIC))
+$(eval $(call nginx_module,$(BUILD)/asan,$(ASAN_CFLAGS),-fPIC -fsanitize=address,undefined))
+
+# Unit tests of the pure-C core: no nginx involved.
+
+$(BUILD)/unit: $(CORE_SRCS) $(CORE_HDRS) $(UNIT_SRCS) | $(BUILD)/.deps
+	$(CC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
+
+$(BUILD)/unit-asan: $(CORE_SRCS) $(CORE_HDRS) $(UNIT_SRCS) | $(BUILD)/.deps
+	$(CC) $(UNIT_CFLAGS) -O1 -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
+
+unit: $(BUILD)/unit
+	$(BUILD)/unit
+
+unit-asan: $(BUILD)/unit-asan
+	$(BUILD)/unit-asan
+
+fixtures: deps
+	@tools/make-fixtures t/fixtures
+
+# Test::Nginx: the real one when installed, else the bundled runner.
+
+test-nginx:
+	@TEST_NGINX_BINARY=$(NGINX) \
+	 TEST_NGINX_LOAD_MODULES=$(TEST_MODULE) \
+	 prove $(PROVE_INC) -r t 2>&1 | tee $(BUILD)/prove.log; \
+	 exit $${PIPESTATUS[0]}
+
+test: build unit fixtures
+	@$(MAKE) -s test-nginx TEST_MODULE=$(BUILD)/ngx_http_feed_module.so
+	@echo "make test: core unit tests and Test::Nginx suite passed"
+
+# nginx itself is not instrumented: a wrapper preloads the sanitizer
+# runtime into nginx alone, not into the test runner.
+
+$(BUILD)/asan/nginx: | $(BUILD)/.deps
+	@mkdir -p $(BUILD)/asan
+	@printf '%s\n' '#!/bin/sh' \
+	    'export ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}' \
+	    'export UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}' \
+	    'export LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so)' \
+	    'exec $(NGINX) "$$@"' >$@
+	@chmod +x $@
+
+test-asan: build-asan unit-asan fixtures $(BUILD)/asan/nginx
+	@$(MAKE) -s test-nginx NGINX=$(BUILD)/asan/nginx \
+	     TEST_MODULE=$(BUILD)/asan/ngx_http_feed_module.so
+	@echo "make test-asan: core unit tests and Test::Nginx suite passed" \
+	      "under ASan+UBSan"
+
+# The demo: media made once and cached under build/demo/.
+
+demo-media: deps
+	@tools/make-demo-media $(BUILD)/demo/media
+
+run: build demo-media
+	@mkdir -p $(BUILD)/demo/logs
+	@tools/demo-urls $(BUILD)/demo
+	@exec $(NGINX) -p $(BUILD)/demo/ -c $(CURDIR)/conf/demo.conf \
+	     -g 'daemon off;'
+
+bench: build fixtures
+	@bench/media.sh
+
+clean:
+	rm -rf $(BUILD) t/servroot

@@ -1,0 +1,233 @@
+
+/*
+ * Copyright (C) ngx_feed_module developers
+ */
+
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "feed_token.h"
+
+
+/*
+ * URL tokens bind a clip id to an expiry time:
+ *
+ *     token = EXPIRES "." base64url(HMAC-SHA256(key, "u1\n" clip "\n"
+ *                                                EXPIRES))
+ *
+ * The rendition and file are deliberately not signed, so one token in
+ * the query string covers every playlist and segment of a clip, and the
+ * URL path (the cache key) stays the same for every viewer.
+ */
+
+#define FEED_URL_MSG_MAX  (3 + 64 + 1 + 20)
+
+
+static size_t feed_url_message(const char *clip, size_t clip_len,
+    const char *expires, size_t expires_len, char *msg);
+
+
+int
+feed_key_set(feed_key_t *key, const char *text, size_t len, feed_err_t *err)
+{
+    /* a key file may end with a newline or other whitespace */
+
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'
+                       || text[len - 1] == ' ' || text[len - 1] == '\t'))
+    {
+        len--;
+    }
+
+    if (len < FEED_KEY_MIN) {
+        feed_err_set(err, "key is %zu bytes, at least %d are needed", len,
+                     FEED_KEY_MIN);
+        return FEED_ERROR;
+    }
+
+    if (len > FEED_KEY_MAX) {
+        feed_err_set(err, "key is longer than %d bytes", FEED_KEY_MAX);
+        return FEED_ERROR;
+    }
+
+    memcpy(key->data, text, len);
+    key->len = len;
+
+    return FEED_OK;
+}
+
+
+void
+feed_hmac(const feed_key_t *key, const void *msg, size_t len,
+    unsigned char out[32])
+{
+    unsigned int  n;
+
+    n = 32;
+
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, msg, len, out, &n)
+        == NULL)
+    {
+        /* cannot happen with a valid digest; never sign with garbage */
+        memset(out, 0, 32);
+    }
+}
+
+
+size_t
+feed_base64url(const unsigned char *in, size_t len, char *out)
+{
+    size_t       i;
+    uint32_t     v;
+    char        *p;
+    static const char  tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    p = out;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        v = (uint32_t) in[i] << 16 | (uint32_t) in[i + 1] << 8 | in[i + 2];
+        *p++ = tab[v >> 18 & 63];
+        *p++ = tab[v >> 12 & 63];
+        *p++ = tab[v >> 6 & 63];
+        *p++ = tab[v & 63];
+    }
+
+    if (len - i == 1) {
+        v = (uint32_t) in[i] << 16;
+        *p++ = tab[v >> 18 & 63];
+        *p++ = tab[v >> 12 & 63];
+
+    } else if (len - i == 2) {
+        v = (uint32_t) in[i] << 16 | (uint32_t) in[i + 1] << 8;
+        *p++ = tab[v >> 18 & 63];
+        *p++ = tab[v >> 12 & 63];
+        *p++ = tab[v >> 6 & 63];
+    }
+
+    return (size_t) (p - out);
+}
+
+
+size_t
+feed_url_token(const feed_key_t *key, const char *clip, size_t clip_len,
+    uint64_t expires, char *out)
+{
+    char           digits[21], msg[FEED_URL_MSG_MAX];
+    size_t         n, len;
+    unsigned char  mac[32];
+
+    if (clip_len > 64 || expires > 9999999999ULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    do {
+        digits[sizeof(digits) - 1 - n++] = (char) ('0' + expires % 10);
+        expires /= 10;
+    } while (expires);
+
+    memcpy(out, digits + sizeof(digits) - n, n);
+    out[n] = '.';
+
+    len = feed_url_message(clip, clip_len, out, n, msg);
+    feed_hmac(key, msg, len, mac);
+
+    return n + 1 + feed_base64url(mac, 32, out + n + 1);
+}
+
+
+int
+feed_url_token_check(const feed_key_t *keys, size_t nkeys, const char *clip,
+    size_t clip_len, const char *token, size_t len, uint64_t now)
+{
+    char           sig[43], msg[FEED_URL_MSG_MAX];
+    size_t         i, n, mlen;
+    uint64_t       expires;
+    unsigned char  mac[32];
+
+    if (len == 0) {
+        return FEED_TOKEN_MISSING;
+    }
+
+    if (clip_len > 64) {
+        return FEED_TOKEN_MALFORMED;
+    }
+
+    /* the expiry: 1 to 10 digits, no leading zero, then a dot */
+
+    expires = 0;
+
+    for (n = 0; n < len && n < 11 && token[n] >= '0' && token[n] <= '9'; n++)
+    {
+        expires = expires * 10 + (uint64_t) (token[n] - '0');
+    }
+
+    if (n == 0 || n > 10 || token[0] == '0' || len != n + 1 + 43
+        || token[n] != '.')
+    {
+        return FEED_TOKEN_MALFORMED;
+    }
+
+    mlen = feed_url_message(clip, clip_len, token, n, msg);
+
+    for (i = 0; i < nkeys; i++) {
+        feed_hmac(&keys[i], msg, mlen, mac);
+        feed_base64url(mac, 32, sig);
+
+        if (CRYPTO_memcmp(sig, token + n + 1, 43) == 0) {
+            return expires < now ? FEED_TOKEN_EXPIRED : FEED_TOKEN_OK;
+        }
+    }
+
+    return FEED_TOKEN_BAD_SIG;
+}
+
+
+const char *
+feed_token_strerror(int rc)
+{
+    switch (rc) {
+
+    case FEED_TOKEN_OK:
+        return "valid";
+
+    case FEED_TOKEN_MISSING:
+        return "missing token";
+
+    case FEED_TOKEN_MALFORMED:
+        return "malformed token";
+
+    case FEED_TOKEN_BAD_SIG:
+        return "bad token signature";
+
+    case FEED_TOKEN_EXPIRED:
+        return "expired token";
+
+    default:
+        return "unknown token error";
+    }
+}
+
+
+static size_t
+feed_url_message(const char *clip, size_t clip_len, const char *expires,
+    size_t expires_len, char *msg)
+{
+    char  *p;
+
+    p = msg;
+    memcpy(p, "u1\n", 3);
+    p += 3;
+    memcpy(p, clip, clip_len);
+    p += clip_len;
+    *p++ = '\n';
+    memcpy(p, expires, expires_len);
+    p += expires_len;
+
+    return (size_t) (p - msg);
+}

@@ -1,0 +1,48 @@
+
+/*
+ * Copyright (C) ngx_feed_module developers
+ */
+
+
+#ifndef _FEED_TOKEN_H_INCLUDED_
+#define _FEED_TOKEN_H_INCLUDED_
+
+
+#include "feed_core.h"
+
+
+#define FEED_KEY_MIN          16
+#define FEED_KEY_MAX          256
+
+/* "EXPIRES.SIGNATURE": up to 10 digits, a dot, 43 base64url characters */
+#define FEED_URL_TOKEN_LEN    (10 + 1 + 43)
+
+#define FEED_TOKEN_OK         0
+#define FEED_TOKEN_MISSING    1
+#define FEED_TOKEN_MALFORMED  2
+#define FEED_TOKEN_BAD_SIG    3
+#define FEED_TOKEN_EXPIRED    4
+
+
+typedef struct {
+    size_t          len;
+    unsigned char   data[FEED_KEY_MAX];
+} feed_key_t;
+
+
+int feed_key_set(feed_key_t *key, const char *text, size_t len,
+    feed_err_t *err);
+
+void feed_hmac(const feed_key_t *key, const void *msg, size_t len,
+    unsigned char out[32]);
+size_t feed_base64url(const unsigned char *in, size_t len, char *out);
+
+size_t feed_url_token(const feed_key_t *key, const char *clip,
+    size_t clip_len, uint64_t expires, char *out);
+int feed_url_token_check(const feed_key_t *keys, size_t nkeys,
+    const char *clip, size_t clip_len, const char *token, size_t len,
+    uint64_t now);
+const char *feed_token_strerror(int rc);
+
+
+#endif /* _FEED_TOKEN_H_INCLUDED_ */

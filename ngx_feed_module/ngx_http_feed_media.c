@@ -1,0 +1,485 @@
+
+/*
+ * Copyright (C) ngx_feed_module developers
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_feed_module.h"
+
+
+/*
+ * feed_media: HLS playlists written from the catalog, and init and media
+ * segments sent from disk.  Every name in the URI is checked against the
+ * catalog before a file name is built, so the disk is only touched for
+ * files the catalog says exist.
+ */
+
+
+static ngx_int_t ngx_http_feed_media_playlist(ngx_http_request_t *r,
+    const feed_catalog_t *cat, const feed_clip_t *clip, feed_path_t *path,
+    int rendition);
+static ngx_int_t ngx_http_feed_media_file(ngx_http_request_t *r,
+    feed_path_t *path);
+static ngx_int_t ngx_http_feed_media_options(ngx_http_request_t *r);
+static ngx_int_t ngx_http_feed_add_header(ngx_http_request_t *r,
+    char *name, ngx_str_t *value);
+
+
+static ngx_str_t  ngx_http_feed_m3u8_type =
+    ngx_string("application/vnd.apple.mpegurl");
+static ngx_str_t  ngx_http_feed_mp4_type = ngx_string("video/mp4");
+static ngx_str_t  ngx_http_feed_m4s_type = ngx_string("video/iso.segment");
+
+
+ngx_int_t
+ngx_http_feed_media_handler(ngx_http_request_t *r)
+{
+    int                         ri;
+    u_char                     *p;
+    size_t                      len;
+    ngx_int_t                   rc;
+    ngx_str_t                   token, allow;
+    uint32_t                    idx;
+    feed_path_t                 path;
+    const char                 *reason;
+    const feed_clip_t          *clip;
+    feed_rendition_t            rend;
+    ngx_http_feed_loc_conf_t   *flcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+
+    if (flcf->cors.len) {
+        if (ngx_http_feed_add_header(r, "Access-Control-Allow-Origin",
+                                     &flcf->cors)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (r->method == NGX_HTTP_OPTIONS) {
+            return ngx_http_feed_media_options(r);
+        }
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_str_set(&allow, "GET, HEAD");
+
+        if (ngx_http_feed_add_header(r, "Allow", &allow) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the part of the URI after the location prefix */
+
+    p = r->uri.data + flcf->prefix.len;
+    len = r->uri.len - flcf->prefix.len;
+
+    if (len && *p == '/') {
+        p++;
+        len--;
+    }
+
+    if (feed_path_parse((const char *) p, len, &path, &reason) != FEED_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "feed_media: %s in \"%V\"", reason, &r->uri);
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    idx = feed_catalog_find(fmcf->catalog, path.clip, path.clip_len);
+    if (idx == FEED_NONE) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "feed_media: unknown clip \"%*s\"",
+                      path.clip_len, path.clip);
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    clip = feed_catalog_clip(fmcf->catalog, idx);
+
+    if (fmcf->nkeys) {
+        if (ngx_http_arg(r, (u_char *) "token", 5, &token) != NGX_OK) {
+            ngx_str_null(&token);
+        }
+
+        rc = feed_url_token_check(fmcf->keys, fmcf->nkeys, path.clip,
+                                  path.clip_len, (const char *) token.data,
+                                  token.len, (uint64_t) ngx_time());
+
+        if (rc != FEED_TOKEN_OK) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "feed_media: %s for clip \"%*s\"",
+                          feed_token_strerror(rc), path.clip_len,
+                          path.clip);
+            return NGX_HTTP_FORBIDDEN;
+        }
+    }
+
+    if (path.type == FEED_PATH_MASTER) {
+        return ngx_http_feed_media_playlist(r, fmcf->catalog, clip, &path,
+                                            -1);
+    }
+
+    ri = feed_clip_find_rendition(fmcf->catalog, clip, path.rendition,
+                                  path.rendition_len);
+    if (ri < 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "feed_media: clip \"%*s\" has no rendition \"%*s\"",
+                      path.clip_len, path.clip, path.rendition_len,
+                      path.rendition);
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (path.type == FEED_PATH_MEDIA) {
+        return ngx_http_feed_media_playlist(r, fmcf->catalog, clip, &path,
+                                            ri);
+    }
+
+    if (path.type == FEED_PATH_SEGMENT) {
+        feed_clip_rendition(fmcf->catalog, clip, (uint32_t) ri, &rend);
+
+        if (path.segment >= rend.nsegments) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "feed_media: clip \"%*s\" rendition \"%*s\" has "
+                          "no segment %uD", path.clip_len, path.clip,
+                          path.rendition_len, path.rendition,
+                          path.segment);
+            return NGX_HTTP_NOT_FOUND;
+        }
+    }
+
+    return ngx_http_feed_media_file(r, &path);
+}
+
+
+ngx_int_t
+ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, ngx_str_t *query)
+{
+    u_char                     *p;
+    uint64_t                    expires;
+    ngx_http_feed_loc_conf_t   *flcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+
+    if (fmcf->nkeys == 0) {
+        ngx_str_null(query);
+        return NGX_OK;
+    }
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+
+    /*
+     * Expiry rounded up to the minute: every playlist written within the
+     * same minute is byte-for-byte identical, which keeps them cacheable.
+     */
+
+    expires = (uint64_t) ngx_time() + (uint64_t) flcf->url_ttl;
+    expires = (expires + 59) / 60 * 60;
+
+    p = ngx_pnalloc(r->pool, sizeof("?token=") - 1 + FEED_URL_TOKEN_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    query->data = p;
+    p = ngx_cpymem(p, "?token=", sizeof("?token=") - 1);
+    p += feed_url_token(&fmcf->keys[0], (const char *) clip->data,
+                        clip->len, expires, (char *) p);
+    query->len = p - query->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
+    const feed_clip_t *clip, feed_path_t *path, int rendition)
+{
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_str_t     id, query;
+    ngx_chain_t   out;
+
+    id.data = (u_char *) path->clip;
+    id.len = path->clip_len;
+
+    if (ngx_http_feed_sign(r, &id, &query) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rendition < 0) {
+        len = feed_hls_master(cat, clip, (const char *) query.data,
+                              query.len, NULL);
+    } else {
+        len = feed_hls_media(cat, clip, (uint32_t) rendition,
+                             (const char *) query.data, query.len, NULL);
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rendition < 0) {
+        b->last += feed_hls_master(cat, clip, (const char *) query.data,
+                                   query.len, (char *) b->pos);
+    } else {
+        b->last += feed_hls_media(cat, clip, (uint32_t) rendition,
+                                  (const char *) query.data, query.len,
+                                  (char *) b->pos);
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = len;
+    r->headers_out.content_type = ngx_http_feed_m3u8_type;
+    r->headers_out.content_type_len = ngx_http_feed_m3u8_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_feed_media_file(ngx_http_request_t *r, feed_path_t *path)
+{
+    u_char                    *last;
+    size_t                     len;
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_str_t                  name;
+    ngx_uint_t                 level;
+    ngx_chain_t                out;
+    ngx_open_file_info_t       of;
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_feed_loc_conf_t  *flcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /* root "/" clip "/" rendition "/" (init.mp4 | N.m4s) NUL */
+
+    len = flcf->media_root.len + 1 + path->clip_len + 1 + path->rendition_len
+          + 1 + sizeof("init.mp4") - 1 + NGX_INT32_LEN + sizeof(".m4s");
+
+    name.data = ngx_pnalloc(r->pool, len);
+    if (name.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = ngx_cpymem(name.data, flcf->media_root.data,
+                      flcf->media_root.len);
+    *last++ = '/';
+    last = ngx_cpymem(last, path->clip, path->clip_len);
+    *last++ = '/';
+    last = ngx_cpymem(last, path->rendition, path->rendition_len);
+    *last++ = '/';
+
+    if (path->type == FEED_PATH_INIT) {
+        last = ngx_cpymem(last, "init.mp4", sizeof("init.mp4") - 1);
+
+    } else {
+        last = ngx_sprintf(last, "%uD.m4s", path->segment);
+    }
+
+    *last = '\0';
+    name.len = last - name.data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "feed_media file: \"%V\"", &name);
+
+    ngx_memzero(&of, sizeof(ngx_open_file_info_t));
+
+    of.read_ahead = clcf->read_ahead;
+    of.directio = clcf->directio;
+    of.valid = clcf->open_file_cache_valid;
+    of.min_uses = clcf->open_file_cache_min_uses;
+    of.errors = clcf->open_file_cache_errors;
+    of.events = clcf->open_file_cache_events;
+
+    if (ngx_http_set_disable_symlinks(r, clcf, &name, &of) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_open_cached_file(clcf->open_file_cache, &name, &of, r->pool)
+        != NGX_OK)
+    {
+        switch (of.err) {
+
+        case 0:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        case NGX_ENOENT:
+        case NGX_ENOTDIR:
+        case NGX_ENAMETOOLONG:
+
+            /* the catalog names this file: the media root disagrees */
+
+            level = NGX_LOG_ERR;
+            rc = NGX_HTTP_NOT_FOUND;
+            break;
+
+        case NGX_EACCES:
+#if (NGX_HAVE_OPENAT)
+        case NGX_EMLINK:
+        case NGX_ELOOP:
+#endif
+
+            level = NGX_LOG_ERR;
+            rc = NGX_HTTP_FORBIDDEN;
+            break;
+
+        default:
+
+            level = NGX_LOG_CRIT;
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            break;
+        }
+
+        ngx_log_error(level, r->connection->log, of.err,
+                      "feed_media: %s \"%s\" failed", of.failed,
+                      name.data);
+
+        return rc;
+    }
+
+    if (!of.is_file) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "feed_media: \"%s\" is not a file", name.data);
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    r->root_tested = !r->error_page;
+    r->connection->log->action = "sending feed media to client";
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = of.size;
+    r->headers_out.last_modified_time = of.mtime;
+
+    if (path->type == FEED_PATH_INIT) {
+        r->headers_out.content_type = ngx_http_feed_mp4_type;
+    } else {
+        r->headers_out.content_type = ngx_http_feed_m4s_type;
+    }
+
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_http_set_etag(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->allow_ranges = 1;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->file = ngx_pcalloc(r->pool, sizeof(ngx_file_t));
+    if (b->file == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->file_pos = 0;
+    b->file_last = of.size;
+
+    b->in_file = b->file_last ? 1 : 0;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+    b->sync = (b->last_buf || b->in_file) ? 0 : 1;
+
+    b->file->fd = of.fd;
+    b->file->name = name;
+    b->file->log = r->connection->log;
+    b->file->directio = of.is_directio;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_feed_media_options(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+    ngx_str_t  methods, headers;
+
+    ngx_str_set(&methods, "GET, HEAD, OPTIONS");
+    ngx_str_set(&headers, "Range");
+
+    if (ngx_http_feed_add_header(r, "Access-Control-Allow-Methods",
+                                 &methods)
+        != NGX_OK
+        || ngx_http_feed_add_header(r, "Access-Control-Allow-Headers",
+                                    &headers)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
+
+
+static ngx_int_t
+ngx_http_feed_add_header(ngx_http_request_t *r, char *name, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value = *value;
+
+    return NGX_OK;
+}

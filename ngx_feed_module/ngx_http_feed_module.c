@@ -1,0 +1,407 @@
+
+/*
+ * Copyright (C) ngx_feed_module developers
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_feed_module.h"
+
+
+static void *ngx_http_feed_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_feed_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_feed_catalog(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_feed_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_feed_media(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_feed_read_key(ngx_conf_t *cf, ngx_str_t *name,
+    feed_key_t *key);
+static void ngx_http_feed_catalog_cleanup(void *data);
+
+
+static ngx_command_t  ngx_http_feed_commands[] = {
+
+    { ngx_string("feed_catalog"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_catalog,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_feed_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_media_root"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, media_root),
+      NULL },
+
+    { ngx_string("feed_media"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_feed_media,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_url_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, url_ttl),
+      NULL },
+
+    { ngx_string("feed_cors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, cors),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_feed_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_feed_create_main_conf,        /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_feed_create_loc_conf,         /* create location configuration */
+    ngx_http_feed_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_feed_module = {
+    NGX_MODULE_V1,
+    &ngx_http_feed_module_ctx,             /* module context */
+    ngx_http_feed_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_feed_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    fmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_feed_main_conf_t));
+    if (fmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     fmcf->catalog_path = { 0, NULL };
+     *     fmcf->catalog = NULL;
+     *     fmcf->secret_file = { 0, NULL };
+     *     fmcf->nkeys = 0;
+     */
+
+    return fmcf;
+}
+
+
+static void *
+ngx_http_feed_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_feed_loc_conf_t  *flcf;
+
+    flcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_feed_loc_conf_t));
+    if (flcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     flcf->media_root = { 0, NULL };
+     *     flcf->cors = { 0, NULL };
+     *     flcf->prefix = { 0, NULL };
+     */
+
+    flcf->media = NGX_CONF_UNSET;
+    flcf->url_ttl = NGX_CONF_UNSET;
+
+    return flcf;
+}
+
+
+static char *
+ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_feed_loc_conf_t *prev = parent;
+    ngx_http_feed_loc_conf_t *conf = child;
+
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    /* a content handler is not inherited by nested locations */
+
+    if (conf->media == NGX_CONF_UNSET) {
+        conf->media = 0;
+    }
+
+    ngx_conf_merge_str_value(conf->media_root, prev->media_root, "");
+    ngx_conf_merge_sec_value(conf->url_ttl, prev->url_ttl, 3600);
+    ngx_conf_merge_str_value(conf->cors, prev->cors, "");
+
+    if (conf->cors.len == 3
+        && ngx_strncmp(conf->cors.data, "off", 3) == 0)
+    {
+        ngx_str_null(&conf->cors);
+    }
+
+    if (conf->url_ttl < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_url_ttl\" must be at least 1 second");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->media_root.len) {
+        if (ngx_conf_full_name(cf->cycle, &conf->media_root, 0) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (!conf->media) {
+        return NGX_CONF_OK;
+    }
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
+
+    if (fmcf->catalog == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_media\" in location \"%V\" needs "
+                           "\"feed_catalog\" at the http level",
+                           &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->media_root.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_media\" in location \"%V\" needs "
+                           "\"feed_media_root\"", &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_feed_catalog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_main_conf_t *fmcf = conf;
+
+    u_char              *path;
+    ngx_str_t           *value;
+    ngx_msec_t           start;
+    feed_err_t           err;
+    ngx_pool_cleanup_t  *cln;
+
+    if (fmcf->catalog_path.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    fmcf->catalog_path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &fmcf->catalog_path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* ngx_conf_full_name() leaves a NUL after the name */
+
+    path = fmcf->catalog_path.data;
+
+    fmcf->catalog = feed_catalog_new();
+    if (fmcf->catalog == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        feed_catalog_free(fmcf->catalog);
+        fmcf->catalog = NULL;
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_feed_catalog_cleanup;
+    cln->data = fmcf->catalog;
+
+    ngx_time_update();
+    start = ngx_current_msec;
+
+    if (feed_catalog_load(fmcf->catalog, (const char *) path, &err)
+        != FEED_OK)
+    {
+        if (err.line) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "feed_catalog \"%s\", line %lu: %s",
+                               path, err.line, err.msg);
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "feed_catalog \"%s\": %s", path, err.msg);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_time_update();
+
+    ngx_log_error(NGX_LOG_INFO, cf->log, 0,
+                  "feed_catalog \"%s\": %uD clips in %M ms, %uz bytes",
+                  path, feed_catalog_count(fmcf->catalog),
+                  ngx_current_msec - start,
+                  feed_catalog_memory(fmcf->catalog, NULL));
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_feed_catalog_cleanup(void *data)
+{
+    feed_catalog_free(data);
+}
+
+
+static char *
+ngx_http_feed_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_main_conf_t *fmcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (fmcf->nkeys) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (ngx_http_feed_read_key(cf, &value[i], &fmcf->keys[i - 1])
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    fmcf->secret_file = value[1];
+    fmcf->nkeys = cf->args->nelts - 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_feed_read_key(ngx_conf_t *cf, ngx_str_t *name, feed_key_t *key)
+{
+    u_char           buf[FEED_KEY_MAX + 64];
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_str_t        file;
+    feed_err_t       err;
+    ngx_file_info_t  fi;
+
+    file = *name;
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "feed_secret_file: cannot open \"%V\"", &file);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > (off_t) sizeof(buf))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "feed_secret_file: \"%V\" is not a key file of "
+                           "at most %d bytes", &file, FEED_KEY_MAX);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, sizeof(buf));
+    ngx_close_file(fd);
+
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "feed_secret_file: cannot read \"%V\"", &file);
+        return NGX_ERROR;
+    }
+
+    if (feed_key_set(key, (const char *) buf, (size_t) n, &err) != FEED_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "feed_secret_file: \"%V\": %s", &file, err.msg);
+        ngx_explicit_memzero(buf, sizeof(buf));
+        return NGX_ERROR;
+    }
+
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_feed_media(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_loc_conf_t *flcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (flcf->media != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        return "needs a prefix location, not a regex one";
+    }
+#endif
+
+    if (clcf->exact_match) {
+        return "needs a prefix location, not an exact one";
+    }
+
+    flcf->media = 1;
+    flcf->prefix = clcf->name;
+    clcf->handler = ngx_http_feed_media_handler;
+
+    return NGX_CONF_OK;
+}
