@@ -263,7 +263,7 @@ ngx_http_feed_catalog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     {
         if (err.line) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "feed_catalog \"%s\", line %lu: %s",
+                               "feed_catalog \"%s\", line %ul: %s",
                                path, err.line, err.msg);
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -333,7 +333,7 @@ ngx_http_feed_read_key(ngx_conf_t *cf, ngx_str_t *name, feed_key_t *key)
 
     file = *name;
 
-    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, &file, 0) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -788,6 +788,7 @@ static int
 feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
     uint32_t *media, feed_err_t *err)
 {
+    int          used;
     char         res[32];
     json_t      *r, *v, *segs;
     size_t       i, j, k, len, nseg;
@@ -871,8 +872,9 @@ feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
 
         if (len >= sizeof(res)
             || strspn(s, "0123456789x") != len
-            || (memcpy(res, s, len), res[len] = '\0',
-                sscanf(res, "%5ux%5u", &w, &h) != 2)
+            || (memcpy(res, s, len), res[len] = '\0', used = 0,
+                sscanf(res, "%5ux%5u%n", &w, &h, &used) != 2)
+            || (size_t) used != len
             || w < 16 || w > 8192 || h < 16 || h > 8192)
         {
             feed_err_set(err, "rendition \"%.*s\": bad \"resolution\", "

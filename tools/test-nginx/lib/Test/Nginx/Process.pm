@@ -30,8 +30,8 @@ our @EXPORT_OK = qw(
 # Polling step while waiting for nginx to come up or go away.
 my $Step = 0.005;
 
-# The pid of the running nginx (our child), if any.
-my $Pid;
+# The pid of the running nginx (our child), if any, and its pid file.
+my ($Pid, $PidFile);
 
 sub nginx_pid { $Pid }
 
@@ -57,12 +57,12 @@ sub spawn_nginx {
 
         my @cmd = ($args{binary}, '-p', "$args{prefix}/",
                    '-c', $args{conf_file});
-        exec { $cmd[0] } @cmd;
+        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
         print STDERR "exec $cmd[0] failed: $!\n";
         POSIX::_exit(127);
     }
 
-    $Pid = $pid;
+    ($Pid, $PidFile) = ($pid, $args{pid_file});
     return $pid;
 }
 
@@ -125,17 +125,24 @@ sub stop_nginx {
     my $grace = $args{grace} // 1;
 
     kill($ENV{TEST_NGINX_FAST_SHUTDOWN} ? SIGTERM : SIGQUIT, $pid);
-    return if reap_within($pid, $grace);
 
-    warn "WARNING: nginx $pid did not exit within ${grace}s after "
-         . "SIGQUIT, sending SIGTERM\n";
-    kill SIGTERM, $pid;
-    return if reap_within($pid, 0.5);
+    if (!reap_within($pid, $grace)) {
+        warn "WARNING: nginx $pid did not exit within ${grace}s after "
+             . "SIGQUIT, sending SIGTERM\n";
+        kill SIGTERM, $pid;
 
-    warn "WARNING: killing nginx $pid with SIGKILL\n";
-    kill SIGKILL, -$pid;
-    kill SIGKILL, $pid;
-    waitpid($pid, 0);
+        if (!reap_within($pid, 0.5)) {
+            warn "WARNING: killing nginx $pid with SIGKILL\n";
+            kill SIGKILL, -$pid;
+            kill SIGKILL, $pid;
+            waitpid($pid, 0);
+        }
+    }
+
+    # A killed nginx leaves its pid file behind; once the pid is reaped it
+    # may be reused by an unrelated process, which kill_stale_nginx() must
+    # never signal.
+    unlink $PidFile if pid_file_matches($PidFile, $pid);
 }
 
 # A zombie still answers kill(0); look at its state where /proc has it.

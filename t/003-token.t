@@ -1,0 +1,187 @@
+# Signed URLs: every feed_media request carries ?token=EXPIRES.SIG bound to
+# the clip; playlists hand out valid tokens; the previous key still works.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use FeedTest;
+
+my $fx = feed_fixtures();
+my $prev = feed_key("$fx/previous.key");
+
+$ENV{TEST_NGINX_TOKEN_A} = feed_token('fix-a');
+$ENV{TEST_NGINX_TOKEN_B} = feed_token('fix-b');
+$ENV{TEST_NGINX_TOKEN_OLD} = feed_token('fix-a', key => $prev);
+$ENV{TEST_NGINX_TOKEN_EXPIRED} = feed_token('fix-a',
+                                            expires => time() - 1);
+$ENV{TEST_NGINX_TOKEN_WRONG_KEY} = feed_token('fix-a',
+    key => 'an attacker guessed this key!');
+
+# a valid token with one signature character changed, and one whose
+# expiry was pushed out without re-signing
+
+($ENV{TEST_NGINX_TOKEN_TAMPERED} = $ENV{TEST_NGINX_TOKEN_A})
+    =~ s/(.)\z/$1 eq 'A' ? 'B' : 'A'/e;
+($ENV{TEST_NGINX_TOKEN_EXTENDED} = $ENV{TEST_NGINX_TOKEN_EXPIRED})
+    =~ s/^(\d+)/$1 + 86400/e;
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->http_config) {
+        $block->set_value('http_config', <<"END");
+    feed_catalog $fx/catalog.jsonl;
+    feed_secret_file $fx/secret.key $fx/previous.key;
+END
+    }
+
+    if (!defined $block->config) {
+        $block->set_value('config', <<"END");
+    location /v/ {
+        feed_media;
+        feed_media_root $fx/media;
+        feed_url_ttl 120s;
+    }
+END
+    }
+});
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: no token: 403
+--- request
+GET /v/fix-a/master.m3u8
+--- error_code: 403
+--- error_log
+feed_media: missing token for clip "fix-a"
+
+
+
+=== TEST 2: valid token: the master playlist, its URIs signed
+--- request
+GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_A
+--- error_code: 200
+--- response_body_like eval
+qr{^144p/index\.m3u8\?token=\d{10}\.[A-Za-z0-9_-]{43}$}m
+
+
+
+=== TEST 3: media playlist: map and segments signed
+--- request
+GET /v/fix-a/144p/index.m3u8?token=$TEST_NGINX_TOKEN_A
+--- response_body_like eval
+qr{#EXT-X-MAP:URI="init\.mp4\?token=\d{10}\.[A-Za-z0-9_-]{43}"\n#EXTINF:[\d.]+,\n0\.m4s\?token=\d{10}\.[A-Za-z0-9_-]{43}\n}
+
+
+
+=== TEST 4: segment with a valid token
+--- request
+GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_A
+--- error_code: 200
+
+
+
+=== TEST 5: expired token: 403
+--- request
+GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_EXPIRED
+--- error_code: 403
+--- error_log
+feed_media: expired token for clip "fix-a"
+
+
+
+=== TEST 6: tampered signature: 403
+--- request
+GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_TAMPERED
+--- error_code: 403
+--- error_log
+feed_media: bad token signature for clip "fix-a"
+
+
+
+=== TEST 7: expiry pushed out without re-signing: 403
+--- request
+GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_EXTENDED
+--- error_code: 403
+--- error_log
+bad token signature
+
+
+
+=== TEST 8: signed with an unknown key: 403
+--- request
+GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_WRONG_KEY
+--- error_code: 403
+
+
+
+=== TEST 9: a token for another clip: 403
+--- request
+GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_B
+--- error_code: 403
+--- error_log
+bad token signature for clip "fix-a"
+
+
+
+=== TEST 10: malformed tokens: 403, never 500
+--- pipelined_requests eval
+[
+    "GET /v/fix-a/master.m3u8?token=",
+    "GET /v/fix-a/master.m3u8?token=abc",
+    "GET /v/fix-a/master.m3u8?token=0123456789.x",
+    "GET /v/fix-a/master.m3u8?token=99999999999999999999999.aaaa",
+    "GET /v/fix-a/master.m3u8?token=" . ("9" x 4000),
+    "GET /v/fix-a/master.m3u8?token=%00%00",
+]
+--- error_code eval
+[403, 403, 403, 403, 403, 403]
+--- no_error_log
+[crit]
+[alert]
+
+
+
+=== TEST 11: key rotation: a URL signed with the previous key still works
+--- request
+GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_OLD
+--- error_code: 200
+
+
+
+=== TEST 12: without the previous key, the old URL is refused
+--- http_config
+    feed_catalog $TEST_NGINX_FIXTURES/catalog.jsonl;
+    feed_secret_file $TEST_NGINX_FIXTURES/secret.key;
+--- request
+GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_OLD
+--- error_code: 403
+
+
+
+=== TEST 13: a playlist hands out tokens signed with the current key
+--- request
+GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_OLD
+--- response_body_like eval
+my $t = time();
+my $alt = join '|', map { quotemeta FeedTest::feed_token('fix-a', expires => $_) }
+    grep { $_ % 60 == 0 } $t + 110 .. $t + 200;
+qr{^144p/index\.m3u8\?token=(?:$alt)$}m
+
+
+
+=== TEST 14: the token's expiry is feed_url_ttl from now, rounded up to a minute
+--- request
+GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_A
+--- response_body_like eval
+my $t = time();
+my $lo = $t + 120;
+my $hi = $t + 120 + 60 + 2;
+my @ok = grep { $_ % 60 == 0 } $lo .. $hi;
+my $alt = join '|', @ok;
+qr{token=(?:$alt)\.}

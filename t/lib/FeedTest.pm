@@ -1,0 +1,267 @@
+package FeedTest;
+
+# Helpers shared by the test files: fixtures, URL tokens, and an nginx
+# started by hand for the tests that need more than one request per
+# configuration (reloads, real players).  Works the same under the real
+# Test::Nginx and under the bundled runner.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Digest::SHA qw(hmac_sha256);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use MIME::Base64 qw(encode_base64);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+
+use Exporter 'import';
+our @EXPORT = qw(feed_fixtures feed_token feed_key http_get nginx_test
+                 nginx_start nginx_stop nginx_reload write_file
+                 read_file);
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+
+
+sub feed_fixtures {
+    my $dir = "$ROOT/t/fixtures";
+
+    system("$ROOT/tools/make-fixtures", $dir) == 0
+        or die "tools/make-fixtures failed\n";
+
+    $ENV{TEST_NGINX_FIXTURES} = $dir;
+
+    return $dir;
+}
+
+
+sub feed_key {
+    my ($file) = @_;
+
+    my $key = read_file($file);
+    $key =~ s/[\r\n\t ]+\z//;
+
+    return $key;
+}
+
+
+# EXPIRES "." base64url(HMAC-SHA256(key, "u1\n" clip "\n" EXPIRES))
+
+sub feed_token {
+    my ($clip, %opt) = @_;
+
+    my $key = $opt{key} // feed_key("$ROOT/t/fixtures/secret.key");
+    my $expires = $opt{expires} // (time() + 600);
+    $expires = int($expires);
+
+    my $sig = encode_base64(hmac_sha256("u1\n$clip\n$expires", $key), '');
+    $sig =~ tr{+/}{-_};
+    $sig =~ s/=+\z//;
+
+    return "$expires.$sig";
+}
+
+
+sub write_file {
+    my ($file, $data) = @_;
+
+    make_path(dirname($file));
+    open my $fh, '>', $file or die "cannot write $file: $!\n";
+    print $fh $data;
+    close $fh;
+}
+
+
+sub read_file {
+    my ($file) = @_;
+
+    open my $fh, '<', $file or die "cannot read $file: $!\n";
+    local $/;
+    my $data = <$fh>;
+    close $fh;
+
+    return $data;
+}
+
+
+sub nginx_binary {
+    return $ENV{TEST_NGINX_BINARY} || 'nginx';
+}
+
+
+sub load_modules {
+    my $mods = $ENV{TEST_NGINX_LOAD_MODULES} // '';
+
+    return join '', map { "load_module $_;\n" } split ' ', $mods;
+}
+
+
+# A prefix directory with conf/nginx.conf and logs/; $http goes inside
+# http {}, and a server on $port is added around $server.
+
+sub nginx_prefix {
+    my (%opt) = @_;
+
+    my $dir = $opt{dir} // tempdir('feed-test-XXXXXX', TMPDIR => 1,
+                                   CLEANUP => 1);
+    make_path("$dir/conf", "$dir/logs");
+
+    my $conf = load_modules()
+        . "worker_processes " . ($opt{workers} // 1) . ";\n"
+        . "error_log logs/error.log " . ($opt{log_level} // 'info') . ";\n"
+        . "pid logs/nginx.pid;\n"
+        . "events { worker_connections 64; }\n"
+        . "http {\n"
+        . "    access_log off;\n"
+        . ($opt{http} // '')
+        . "    server {\n"
+        . "        listen 127.0.0.1:" . ($opt{port} // 1984) . ";\n"
+        . ($opt{server} // '')
+        . "    }\n"
+        . "}\n";
+
+    write_file("$dir/conf/nginx.conf", $conf);
+
+    return $dir;
+}
+
+
+# nginx -t: returns (exit status, everything nginx printed).
+
+sub nginx_test {
+    my (%opt) = @_;
+
+    my $dir = nginx_prefix(%opt);
+    my $bin = nginx_binary();
+    my $out = `$bin -t -p $dir/ -c $dir/conf/nginx.conf 2>&1`;
+
+    return ($? >> 8, $out, $dir);
+}
+
+
+# Starts nginx in the foreground as our child (so that we reap it), with a
+# master process; waits until the port answers.
+
+sub nginx_start {
+    my (%opt) = @_;
+
+    $opt{port} //= 1984;
+
+    my $dir = nginx_prefix(%opt);
+    my $bin = nginx_binary();
+
+    my $pid = fork() // die "fork: $!\n";
+
+    if ($pid == 0) {
+        open STDOUT, '>', "$dir/logs/stdout.log";
+        open STDERR, '>', "$dir/logs/stderr.log";
+        exec $bin, '-p', "$dir/", '-c', "$dir/conf/nginx.conf",
+             '-g', 'daemon off; master_process on;';
+        exit 127;
+    }
+
+    my $deadline = time() + 10;
+
+    while (time() < $deadline) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            die "nginx exited at start:\n"
+                . read_file("$dir/logs/stderr.log") . "\n";
+        }
+
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$opt{port}");
+        if ($s) {
+            close $s;
+            return { pid => $pid, dir => $dir, port => $opt{port} };
+        }
+
+        sleep 0.02;
+    }
+
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+    die "nginx did not start listening on $opt{port}\n";
+}
+
+
+sub nginx_stop {
+    my ($ngx) = @_;
+
+    return unless $ngx && $ngx->{pid};
+
+    kill 'QUIT', $ngx->{pid};
+
+    my $deadline = time() + 5;
+
+    while (time() < $deadline) {
+        return if waitpid($ngx->{pid}, WNOHANG) == $ngx->{pid};
+        sleep 0.02;
+    }
+
+    kill 'KILL', $ngx->{pid};
+    waitpid($ngx->{pid}, 0);
+}
+
+
+# Sends HUP and waits until the master has finished with it: the master
+# logs "reconfiguring" first, then either starts new workers or logs why
+# the new configuration was refused.
+
+sub nginx_reload {
+    my ($ngx) = @_;
+
+    my $log = "$ngx->{dir}/logs/error.log";
+    my $before = -s $log // 0;
+
+    kill 'HUP', $ngx->{pid};
+
+    my $deadline = time() + 10;
+
+    while (time() < $deadline) {
+        my $data = read_file($log);
+        my $new = substr($data, $before);
+
+        if ($new =~ /\[emerg\]/ || $new =~ /start worker process/) {
+            sleep 0.2;
+            return substr(read_file($log), $before);
+        }
+
+        sleep 0.05;
+    }
+
+    die "nginx did not act on HUP\n";
+}
+
+
+# A minimal HTTP/1.0 GET: returns (status, headers hashref, body).
+
+sub http_get {
+    my ($port, $uri, %hdr) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                  Timeout => 5)
+        or die "connect: $!\n";
+
+    my $req = "GET $uri HTTP/1.0\r\nHost: localhost\r\n";
+    $req .= "$_: $hdr{$_}\r\n" for sort keys %hdr;
+    print $s "$req\r\n";
+
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\d\.\d (\d+)};
+    my %h;
+
+    for my $line (split /\r\n/, $head // '') {
+        $h{lc $1} = $2 if $line =~ /^([^:]+):\s*(.*)$/;
+    }
+
+    return ($status // 0, \%h, $body // '');
+}
+
+
+1;
