@@ -7,7 +7,7 @@
 # the Debian packages that `make deps` installs.
 
 SHELL        := /bin/bash
-NGINX        ?= /usr/sbin/nginx
+NGINX_BIN    ?= /usr/sbin/nginx
 NGINX_SRC    ?= /usr/share/nginx/src
 BUILD        := $(CURDIR)/build
 CC           ?= cc
@@ -107,7 +107,7 @@ fixtures: deps
 # Test::Nginx: the real one when installed, else the bundled runner.
 
 test-nginx:
-	@TEST_NGINX_BINARY=$(NGINX) \
+	@TEST_NGINX_BINARY=$(NGINX_BIN) \
 	 TEST_NGINX_LOAD_MODULES=$(TEST_MODULE) \
 	 prove $(PROVE_INC) -r t 2>&1 | tee $(BUILD)/prove.log; \
 	 exit $${PIPESTATUS[0]}
@@ -119,17 +119,17 @@ test: build unit fixtures
 # nginx itself is not instrumented: a wrapper preloads the sanitizer
 # runtime into nginx alone, not into the test runner.
 
-$(BUILD)/asan/nginx: | $(BUILD)/.deps
+$(BUILD)/asan/nginx-asan: | $(BUILD)/.deps
 	@mkdir -p $(BUILD)/asan
 	@printf '%s\n' '#!/bin/sh' \
 	    'export ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}' \
 	    'export UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}' \
-	    'export LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so)' \
-	    'exec $(NGINX) "$$@"' >$@
+	    'export LD_PRELOAD="$(shell $(CC) -print-file-name=libasan.so) $(shell $(CC) -print-file-name=libubsan.so)"' \
+	    'exec $(NGINX_BIN) "$$@"' >$@
 	@chmod +x $@
 
-test-asan: build-asan unit-asan fixtures $(BUILD)/asan/nginx
-	@$(MAKE) -s test-nginx NGINX=$(BUILD)/asan/nginx \
+test-asan: build-asan unit-asan fixtures $(BUILD)/asan/nginx-asan
+	@$(MAKE) -s test-nginx NGINX_BIN=$(BUILD)/asan/nginx-asan \
 	     TEST_MODULE=$(BUILD)/asan/ngx_http_feed_module.so
 	@echo "make test-asan: core unit tests and Test::Nginx suite passed" \
 	      "under ASan+UBSan"
@@ -142,7 +142,7 @@ demo-media: deps
 run: build demo-media
 	@mkdir -p $(BUILD)/demo/logs
 	@tools/demo-urls $(BUILD)/demo
-	@exec $(NGINX) -p $(BUILD)/demo/ -c $(CURDIR)/conf/demo.conf \
+	@exec $(NGINX_BIN) -p $(BUILD)/demo/ -c $(CURDIR)/conf/demo.conf \
 	     -g 'daemon off;'
 
 bench: build fixtures

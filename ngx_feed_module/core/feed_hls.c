@@ -244,7 +244,9 @@ feed_path_name(const char *p, const char *end, size_t max, const char **name,
 static void
 feed_out(feed_out_t *o, const char *s, size_t len)
 {
-    if (o->p) {
+    /* an empty query may be a NULL pointer: memcpy() must not see it */
+
+    if (o->p && len) {
         memcpy(o->p + o->len, s, len);
     }
 
