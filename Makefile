@@ -27,6 +27,7 @@ CORE_SRCS    := $(wildcard ngx_feed_module/core/*.c)
 CORE_HDRS    := $(wildcard ngx_feed_module/core/*.h)
 GLUE_SRCS    := $(wildcard ngx_feed_module/*.c ngx_feed_module/*.h)
 UNIT_SRCS    := $(wildcard ngx_feed_module/core/test/*.c)
+UNIT_HDRS    := $(wildcard ngx_feed_module/core/test/*.h)
 UNIT_CFLAGS  := -std=gnu99 -g -O2 -Wall -Wextra -Werror \
                 -Wdeclaration-after-statement -Ingx_feed_module/core
 UNIT_LIBS    := -ljansson -lcrypto -lm
@@ -35,7 +36,7 @@ PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                     || echo "-I tools/test-nginx/lib")
 
 .PHONY: all deps build build-asan unit unit-asan fixtures test test-asan \
-        test-nginx run demo-media bench clean
+        test-nginx run demo-media bench bench-media bench-catalog clean
 
 all: build
 
@@ -87,10 +88,12 @@ $(eval $(call nginx_module,$(BUILD)/asan,$(ASAN_CFLAGS),-fPIC -fsanitize=address
 
 # Unit tests of the pure-C core: no nginx involved.
 
-$(BUILD)/unit: $(CORE_SRCS) $(CORE_HDRS) $(UNIT_SRCS) | $(BUILD)/.deps
+$(BUILD)/unit: $(CORE_SRCS) $(CORE_HDRS) $(UNIT_SRCS) $(UNIT_HDRS) \
+        | $(BUILD)/.deps
 	$(CC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
 
-$(BUILD)/unit-asan: $(CORE_SRCS) $(CORE_HDRS) $(UNIT_SRCS) | $(BUILD)/.deps
+$(BUILD)/unit-asan: $(CORE_SRCS) $(CORE_HDRS) $(UNIT_SRCS) $(UNIT_HDRS) \
+        | $(BUILD)/.deps
 	$(CC) $(UNIT_CFLAGS) -O1 -fno-omit-frame-pointer \
 	    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
@@ -145,8 +148,27 @@ run: build demo-media
 	@exec $(NGINX_BIN) -p $(BUILD)/demo/ -c $(CURDIR)/conf/demo.conf \
 	     -g 'daemon off;'
 
-bench: build fixtures
+# Benchmarks: ratios against a baseline measured in the same run.
+
+bench: bench-catalog bench-media
+
+bench-media: build
 	@bench/media.sh
+
+$(BUILD)/catalog-bench: tools/catalog-bench.c $(CORE_SRCS) $(CORE_HDRS) \
+        | $(BUILD)/.deps
+	$(CC) $(UNIT_CFLAGS) -o $@ tools/catalog-bench.c \
+	    ngx_feed_module/core/feed_catalog.c -ljansson -lm
+
+CLIPS ?= 1000000
+
+bench-catalog: $(BUILD)/catalog-bench
+	@if [ ! -s $(BUILD)/catalog-$(CLIPS).jsonl ]; then \
+	    echo "generating a $(CLIPS)-clip catalog"; \
+	    FEED_BUILD_DIR=$(BUILD) tools/gen-catalog $(CLIPS) \
+	        >$(BUILD)/catalog-$(CLIPS).jsonl; \
+	fi
+	$(BUILD)/catalog-bench $(BUILD)/catalog-$(CLIPS).jsonl
 
 clean:
 	rm -rf $(BUILD) t/servroot

@@ -1,0 +1,394 @@
+
+/*
+ * Copyright (C) ngx_feed_module developers
+ */
+
+
+/*
+ * URL tokens: "EXPIRES.BASE64URL(HMAC-SHA256(key, "u1\n" clip "\n"
+ * EXPIRES))".  The known answers were computed independently with
+ *
+ *     perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '...'
+ *
+ * (base64 with +/ turned into -_ and the padding dropped).
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "feed_unit.h"
+
+
+#define KEY1  "0123456789abcdef0123456789abcdef"
+#define KEY2  "another-key-of-20-by"
+#define KEY3  "a third key, never configured"
+
+#define A64  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+#define FOX_TOKEN                                                             \
+    "1700000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA"
+
+
+static void
+make_key(feed_key_t *key, const char *text)
+{
+    feed_err_t  err;
+
+    feed_unit_check(feed_key_set(key, text, strlen(text), &err) == FEED_OK,
+                    __FILE__, __LINE__, "feed_key_set(\"%s\"): %s", text,
+                    err.msg);
+}
+
+
+static int
+check(const feed_key_t *keys, size_t nkeys, const char *clip,
+    const char *token, uint64_t now)
+{
+    return feed_url_token_check(keys, nkeys, clip, strlen(clip), token,
+                                strlen(token), now);
+}
+
+
+static void
+test_token_known_answer(void)
+{
+    char        out[FEED_URL_TOKEN_LEN + 1];
+    size_t      n;
+    feed_key_t  key;
+
+    make_key(&key, KEY1);
+
+    n = feed_url_token(&key, "fox-001", 7, 1700000000, out);
+    CHECK_MEM(out, n, FOX_TOKEN);
+
+    CHECK_INT(check(&key, 1, "fox-001", FOX_TOKEN, 1700000000),
+              FEED_TOKEN_OK);
+
+    make_key(&key, KEY2);
+    n = feed_url_token(&key, "fox-001", 7, 1700000000, out);
+    CHECK_MEM(out, n,
+              "1700000000.GY6A1T7oRL4gGR5S7Pstb3fRl2MKai7Gfk4sObHeDjk");
+
+    /* the longest: a 64-byte clip id and a 10-digit expiry */
+
+    make_key(&key, KEY1);
+    n = feed_url_token(&key, A64, 64, 9999999999ULL, out);
+    CHECK_UINT(n, FEED_URL_TOKEN_LEN);
+    CHECK_MEM(out, n,
+              "9999999999.RnkK9G_4yntkq9-76k3Bae8P-WGSyQNkbhlW8pIUXbI");
+
+    /* the shortest */
+
+    n = feed_url_token(&key, "x", 1, 1, out);
+    CHECK_MEM(out, n, "1.DQg-TIkv7lwA3RmYuON9oQO6YYlGkZViJd_0bFTsmNY");
+}
+
+
+/* RFC 4231 test case 2 and RFC 4648 test vectors, URL alphabet */
+
+static void
+test_token_primitives(void)
+{
+    char           out[64];
+    size_t         i;
+    feed_key_t     key;
+    unsigned char  mac[32];
+
+    static const unsigned char  expect[32] = {
+        0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e,
+        0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
+        0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83,
+        0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43
+    };
+
+    static const struct {
+        const char  *in;
+        const char  *out;
+    } b64[] = {
+        { "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
+        { "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" },
+        { "foobar", "Zm9vYmFy" }, { "\xfb\xff", "-_8" },
+        { "\xff\xff\xfe", "___-" },
+    };
+
+    memcpy(key.data, "Jefe", 4);
+    key.len = 4;
+
+    feed_hmac(&key, "what do ya want for nothing?", 28, mac);
+    CHECK(memcmp(mac, expect, 32) == 0);
+
+    for (i = 0; i < sizeof(b64) / sizeof(b64[0]); i++) {
+        CHECK_MEM(out, feed_base64url((const unsigned char *) b64[i].in,
+                                      strlen(b64[i].in), out),
+                  b64[i].out);
+    }
+}
+
+
+static void
+test_token_round_trip(void)
+{
+    char        out[FEED_URL_TOKEN_LEN + 1];
+    size_t      n;
+    feed_key_t  key;
+
+    make_key(&key, KEY1);
+
+    n = feed_url_token(&key, "fox-001", 7, 1764100060, out);
+    CHECK_UINT(n, FEED_URL_TOKEN_LEN);
+    out[n] = '\0';
+
+    CHECK_INT(check(&key, 1, "fox-001", out, 1764100000), FEED_TOKEN_OK);
+    CHECK_INT(check(&key, 1, "fox-001", out, 0), FEED_TOKEN_OK);
+
+    /* the clip is signed, the rendition and file are not */
+
+    CHECK_INT(check(&key, 1, "fox-002", out, 1764100000),
+              FEED_TOKEN_BAD_SIG);
+    CHECK_INT(check(&key, 1, "fox-00", out, 1764100000), FEED_TOKEN_BAD_SIG);
+    CHECK_INT(check(&key, 1, "fox-0011", out, 1764100000),
+              FEED_TOKEN_BAD_SIG);
+    CHECK_INT(check(&key, 1, "", out, 1764100000), FEED_TOKEN_BAD_SIG);
+
+    /* the clip id is taken by length */
+
+    CHECK_INT(feed_url_token_check(&key, 1, "fox-001/360p", 7, out,
+                                   strlen(out), 1764100000),
+              FEED_TOKEN_OK);
+}
+
+
+static void
+test_token_expiry(void)
+{
+    feed_key_t  key;
+
+    make_key(&key, KEY1);
+
+    /* valid up to and including the expiry second */
+
+    CHECK_INT(check(&key, 1, "fox-001", FOX_TOKEN, 1699999999),
+              FEED_TOKEN_OK);
+    CHECK_INT(check(&key, 1, "fox-001", FOX_TOKEN, 1700000000),
+              FEED_TOKEN_OK);
+    CHECK_INT(check(&key, 1, "fox-001", FOX_TOKEN, 1700000001),
+              FEED_TOKEN_EXPIRED);
+    CHECK_INT(check(&key, 1, "fox-001", FOX_TOKEN, UINT64_MAX),
+              FEED_TOKEN_EXPIRED);
+
+    /* an expired token with a bad signature is a bad signature */
+
+    CHECK_INT(check(&key, 1, "fox-002", FOX_TOKEN, 1700000001),
+              FEED_TOKEN_BAD_SIG);
+}
+
+
+static void
+test_token_tampered(void)
+{
+    char        t[FEED_URL_TOKEN_LEN + 1];
+    size_t      i;
+    feed_key_t  key;
+
+    make_key(&key, KEY1);
+
+    /* every single-character change of the signature is caught */
+
+    for (i = 11; i < FEED_URL_TOKEN_LEN; i++) {
+        strcpy(t, FOX_TOKEN);
+        t[i] = t[i] == 'A' ? 'B' : 'A';
+
+        feed_unit_check(check(&key, 1, "fox-001", t, 1) == FEED_TOKEN_BAD_SIG,
+                        __FILE__, __LINE__, "signature changed at %zu", i);
+    }
+
+    /* a later expiry with the old signature */
+
+    strcpy(t, FOX_TOKEN);
+    t[9] = '1';
+    CHECK_INT(check(&key, 1, "fox-001", t, 1), FEED_TOKEN_BAD_SIG);
+
+    strcpy(t, FOX_TOKEN);
+    t[0] = '9';
+    CHECK_INT(check(&key, 1, "fox-001", t, 1), FEED_TOKEN_BAD_SIG);
+
+    /* another key's signature for the same clip and expiry */
+
+    CHECK_INT(check(&key, 1, "fox-001",
+                    "1700000000.GY6A1T7oRL4gGR5S7Pstb3fRl2MKai7Gfk4sObHeDjk",
+                    1), FEED_TOKEN_BAD_SIG);
+}
+
+
+static void
+test_token_key_rotation(void)
+{
+    char        old[FEED_URL_TOKEN_LEN + 1], cur[FEED_URL_TOKEN_LEN + 1];
+    char        other[FEED_URL_TOKEN_LEN + 1];
+    feed_key_t  keys[2], third;
+
+    make_key(&keys[0], KEY2);     /* the new key signs */
+    make_key(&keys[1], KEY1);     /* the old one is still accepted */
+    make_key(&third, KEY3);
+
+    old[feed_url_token(&keys[1], "fox-001", 7, 1700000000, old)] = '\0';
+    cur[feed_url_token(&keys[0], "fox-001", 7, 1700000000, cur)] = '\0';
+    other[feed_url_token(&third, "fox-001", 7, 1700000000, other)] = '\0';
+
+    CHECK_STR(old, FOX_TOKEN);
+    CHECK(strcmp(old, cur) != 0);
+
+    CHECK_INT(check(keys, 2, "fox-001", cur, 1), FEED_TOKEN_OK);
+    CHECK_INT(check(keys, 2, "fox-001", old, 1), FEED_TOKEN_OK);
+    CHECK_INT(check(keys, 2, "fox-001", other, 1), FEED_TOKEN_BAD_SIG);
+    CHECK_INT(check(keys, 2, "fox-001", old, 1700000001),
+              FEED_TOKEN_EXPIRED);
+
+    /* once the old key is dropped, its tokens fail */
+
+    CHECK_INT(check(keys, 1, "fox-001", old, 1), FEED_TOKEN_BAD_SIG);
+    CHECK_INT(check(keys, 1, "fox-001", cur, 1), FEED_TOKEN_OK);
+    CHECK_INT(check(keys, 0, "fox-001", cur, 1), FEED_TOKEN_BAD_SIG);
+}
+
+
+static void
+test_token_malformed(void)
+{
+    static const char  *bad[] = {
+        /* leading zero */
+        "01700000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "0.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "01.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        /* 11 digits */
+        "17000000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "99999999999.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        /* signature one character short or long */
+        "1700000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnh",
+        "1700000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhAA",
+        "1700000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA=",
+        /* no dot, another separator, no digits */
+        "1700000000VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "1700000000VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhAx",
+        "1700000000-VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        ".VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "x.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "-1.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "+1700000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        " 1700000000.VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+        "1700000000",
+        "1700000000.",
+        "1",
+        ".",
+        "much too long: VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA"
+        "VJY0h1wSSpULmBT84RdCtffakxN8gA4CaPUCH56wnhA",
+    };
+
+    size_t      i;
+    feed_key_t  key;
+
+    make_key(&key, KEY1);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        feed_unit_check(check(&key, 1, "fox-001", bad[i], 1)
+                        == FEED_TOKEN_MALFORMED,
+                        __FILE__, __LINE__, "\"%s\" is not malformed",
+                        bad[i]);
+    }
+
+    CHECK_INT(check(&key, 1, "fox-001", "", 1), FEED_TOKEN_MISSING);
+
+    /* the token is taken by length */
+
+    CHECK_INT(feed_url_token_check(&key, 1, "fox-001", 7, FOX_TOKEN "&x=1",
+                                   strlen(FOX_TOKEN), 1),
+              FEED_TOKEN_OK);
+    CHECK_INT(feed_url_token_check(&key, 1, "fox-001", 7, FOX_TOKEN,
+                                   strlen(FOX_TOKEN) - 1, 1),
+              FEED_TOKEN_MALFORMED);
+
+    /* clip ids longer than the catalog allows */
+
+    CHECK_INT(check(&key, 1, A64 "A", FOX_TOKEN, 1), FEED_TOKEN_MALFORMED);
+}
+
+
+static void
+test_token_limits(void)
+{
+    char        out[FEED_URL_TOKEN_LEN + 1];
+    feed_key_t  key;
+
+    make_key(&key, KEY1);
+
+    CHECK_UINT(feed_url_token(&key, A64 "A", 65, 1700000000, out), 0);
+    CHECK_UINT(feed_url_token(&key, "fox-001", 7, 10000000000ULL, out), 0);
+}
+
+
+static void
+test_token_key_set(void)
+{
+    char         big[FEED_KEY_MAX + 2];
+    feed_key_t   a, b;
+    feed_err_t   err;
+
+    /* trailing newline and blanks of a key file are not part of it */
+
+    CHECK(feed_key_set(&a, KEY1 "\r\n", strlen(KEY1) + 2, &err) == FEED_OK);
+    CHECK(feed_key_set(&b, KEY1 " \t\n", strlen(KEY1) + 3, &err)
+          == FEED_OK);
+    CHECK_UINT(a.len, strlen(KEY1));
+    CHECK_UINT(b.len, strlen(KEY1));
+    CHECK_INT(check(&a, 1, "fox-001", FOX_TOKEN, 1), FEED_TOKEN_OK);
+
+    /* at least 16 and at most 256 bytes */
+
+    CHECK(feed_key_set(&a, "0123456789abcde", 15, &err) == FEED_ERROR);
+    CHECK(strstr(err.msg, "at least 16") != NULL);
+    CHECK(feed_key_set(&a, "0123456789abcde\n\n", 17, &err) == FEED_ERROR);
+    CHECK(feed_key_set(&a, "0123456789abcdef", 16, &err) == FEED_OK);
+
+    memset(big, 'k', sizeof(big));
+    CHECK(feed_key_set(&a, big, FEED_KEY_MAX, &err) == FEED_OK);
+    CHECK(feed_key_set(&a, big, FEED_KEY_MAX + 1, &err) == FEED_ERROR);
+    CHECK(strstr(err.msg, "longer than 256") != NULL);
+
+    CHECK(feed_key_set(&a, "", 0, &err) == FEED_ERROR);
+}
+
+
+static void
+test_token_strerror(void)
+{
+    int          i, j;
+    const char  *s[5];
+
+    for (i = 0; i < 5; i++) {
+        s[i] = feed_token_strerror(i);
+        CHECK(s[i] != NULL && s[i][0] != '\0');
+
+        for (j = 0; j < i; j++) {
+            CHECK(strcmp(s[i], s[j]) != 0);
+        }
+    }
+
+    CHECK(feed_token_strerror(99) != NULL);
+    CHECK(feed_token_strerror(-1) != NULL);
+}
+
+
+void
+feed_unit_token_tests(void)
+{
+    RUN(test_token_known_answer);
+    RUN(test_token_primitives);
+    RUN(test_token_round_trip);
+    RUN(test_token_expiry);
+    RUN(test_token_tampered);
+    RUN(test_token_key_rotation);
+    RUN(test_token_malformed);
+    RUN(test_token_limits);
+    RUN(test_token_key_set);
+    RUN(test_token_strerror);
+}
