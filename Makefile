@@ -157,8 +157,8 @@ bench-media: build
 
 $(BUILD)/catalog-bench: tools/catalog-bench.c $(CORE_SRCS) $(CORE_HDRS) \
         | $(BUILD)/.deps
-	$(CC) $(UNIT_CFLAGS) -o $@ tools/catalog-bench.c \
-	    ngx_feed_module/core/feed_catalog.c -ljansson -lm
+	$(CC) $(UNIT_CFLAGS) -o $@ tools/catalog-bench.c $(CORE_SRCS) \
+	    $(UNIT_LIBS)
 
 CLIPS ?= 1000000
 
