@@ -113,9 +113,11 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
             ngx_str_null(&token);
         }
 
-        rc = feed_url_token_check(fmcf->keys, fmcf->nkeys, path.clip,
-                                  path.clip_len, (const char *) token.data,
-                                  token.len, (uint64_t) ngx_time());
+        rc = feed_url_token_check_cached(fmcf->token_cache, fmcf->keys,
+                                         fmcf->nkeys, path.clip,
+                                         path.clip_len,
+                                         (const char *) token.data,
+                                         token.len, (uint64_t) ngx_time());
 
         if (rc != FEED_TOKEN_OK) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -195,8 +197,9 @@ ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, ngx_str_t *query)
 
     query->data = p;
     p = ngx_cpymem(p, "?token=", sizeof("?token=") - 1);
-    p += feed_url_token(&fmcf->keys[0], (const char *) clip->data,
-                        clip->len, expires, (char *) p);
+    p += feed_url_token_cached(fmcf->token_cache, &fmcf->keys[0],
+                               (const char *) clip->data, clip->len, expires,
+                               (char *) p);
     query->len = p - query->data;
 
     return NGX_OK;

@@ -314,6 +314,11 @@ ngx_http_feed_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    fmcf->token_cache = ngx_pcalloc(cf->pool, sizeof(feed_token_cache_t));
+    if (fmcf->token_cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     fmcf->secret_file = value[1];
     fmcf->nkeys = cf->args->nelts - 1;
 

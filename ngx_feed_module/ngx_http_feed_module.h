@@ -24,6 +24,7 @@ typedef struct {
     ngx_str_t                 secret_file;
     feed_key_t                keys[2];      /* current, previous */
     ngx_uint_t                nkeys;
+    feed_token_cache_t       *token_cache;  /* per worker after fork */
 } ngx_http_feed_main_conf_t;
 
 

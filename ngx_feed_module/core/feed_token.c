@@ -27,6 +27,8 @@
 #define FEED_URL_MSG_MAX  (3 + 64 + 1 + 20)
 
 
+static uint32_t feed_token_hash(const char *a, size_t alen, const char *b,
+    size_t blen);
 static size_t feed_url_message(const char *clip, size_t clip_len,
     const char *expires, size_t expires_len, char *msg);
 
@@ -211,6 +213,119 @@ feed_token_strerror(int rc)
     default:
         return "unknown token error";
     }
+}
+
+
+size_t
+feed_url_token_cached(feed_token_cache_t *cache, const feed_key_t *key,
+    const char *clip, size_t clip_len, uint64_t expires, char *out)
+{
+    size_t               n;
+    feed_token_entry_t  *e;
+
+    if (clip_len > sizeof(e->clip)) {
+        return 0;
+    }
+
+    e = &cache->signed_[feed_token_hash(clip, clip_len, NULL, 0)
+                        % FEED_TOKEN_CACHE_SIZE];
+
+    if (e->expires == expires && e->clip_len == clip_len
+        && memcmp(e->clip, clip, clip_len) == 0)
+    {
+        cache->hits++;
+        memcpy(out, e->token, e->token_len);
+        return e->token_len;
+    }
+
+    cache->misses++;
+
+    n = feed_url_token(key, clip, clip_len, expires, out);
+    if (n == 0) {
+        return 0;
+    }
+
+    e->expires = expires;
+    e->clip_len = (uint8_t) clip_len;
+    e->token_len = (uint8_t) n;
+    memcpy(e->clip, clip, clip_len);
+    memcpy(e->token, out, n);
+
+    return n;
+}
+
+
+int
+feed_url_token_check_cached(feed_token_cache_t *cache, const feed_key_t *keys,
+    size_t nkeys, const char *clip, size_t clip_len, const char *token,
+    size_t len, uint64_t now)
+{
+    int                  rc;
+    size_t               i;
+    uint64_t             expires;
+    feed_token_entry_t  *e;
+
+    if (len == 0 || len > FEED_URL_TOKEN_LEN || clip_len > sizeof(e->clip)) {
+        /* not a shape the cache holds: the full check says why */
+        return feed_url_token_check(keys, nkeys, clip, clip_len, token, len,
+                                    now);
+    }
+
+    e = &cache->checked[feed_token_hash(clip, clip_len, token, len)
+                        % FEED_TOKEN_CACHE_SIZE];
+
+    if (e->token_len == len && e->clip_len == clip_len
+        && memcmp(e->clip, clip, clip_len) == 0
+        && CRYPTO_memcmp(e->token, token, len) == 0)
+    {
+        cache->hits++;
+        return e->expires < now ? FEED_TOKEN_EXPIRED : FEED_TOKEN_OK;
+    }
+
+    cache->misses++;
+
+    rc = feed_url_token_check(keys, nkeys, clip, clip_len, token, len, now);
+    if (rc != FEED_TOKEN_OK) {
+        return rc;
+    }
+
+    /* a valid token is digits, a dot and the signature */
+
+    expires = 0;
+
+    for (i = 0; token[i] != '.'; i++) {
+        expires = expires * 10 + (uint64_t) (token[i] - '0');
+    }
+
+    e->expires = expires;
+    e->clip_len = (uint8_t) clip_len;
+    e->token_len = (uint8_t) len;
+    memcpy(e->clip, clip, clip_len);
+    memcpy(e->token, token, len);
+
+    return rc;
+}
+
+
+static uint32_t
+feed_token_hash(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t    i;
+    uint32_t  h;
+
+    /* FNV-1a: slot choice only, the entry is always compared in full */
+
+    h = 2166136261u;
+
+    for (i = 0; i < alen; i++) {
+        h = (h ^ (unsigned char) a[i]) * 16777619u;
+    }
+
+    for (i = 0; i < blen; i++) {
+        h = (h ^ (unsigned char) b[i]) * 16777619u;
+    }
+
+    return h;
 }
 
 

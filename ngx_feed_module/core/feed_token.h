@@ -30,6 +30,34 @@ typedef struct {
 } feed_key_t;
 
 
+/*
+ * A small direct-mapped cache per worker in front of HMAC: a playlist's
+ * tokens stay the same for a minute, and a player sends the same token
+ * with every segment of a clip, so most requests need no HMAC at all.
+ * A hit is an exact, constant-time match of a token computed or verified
+ * before, so the cache never accepts what the full check would refuse.
+ * A cache belongs to one set of keys: the configuration that made it.
+ */
+
+#define FEED_TOKEN_CACHE_SIZE  256
+
+typedef struct {
+    uint64_t        expires;
+    uint8_t         clip_len;
+    uint8_t         token_len;
+    char            clip[64];
+    char            token[FEED_URL_TOKEN_LEN];
+} feed_token_entry_t;
+
+
+typedef struct {
+    feed_token_entry_t  signed_[FEED_TOKEN_CACHE_SIZE];
+    feed_token_entry_t  checked[FEED_TOKEN_CACHE_SIZE];
+    uint64_t            hits;
+    uint64_t            misses;
+} feed_token_cache_t;
+
+
 int feed_key_set(feed_key_t *key, const char *text, size_t len,
     feed_err_t *err);
 
@@ -43,6 +71,12 @@ int feed_url_token_check(const feed_key_t *keys, size_t nkeys,
     const char *clip, size_t clip_len, const char *token, size_t len,
     uint64_t now);
 const char *feed_token_strerror(int rc);
+
+size_t feed_url_token_cached(feed_token_cache_t *cache, const feed_key_t *key,
+    const char *clip, size_t clip_len, uint64_t expires, char *out);
+int feed_url_token_check_cached(feed_token_cache_t *cache,
+    const feed_key_t *keys, size_t nkeys, const char *clip, size_t clip_len,
+    const char *token, size_t len, uint64_t now);
 
 
 #endif /* _FEED_TOKEN_H_INCLUDED_ */

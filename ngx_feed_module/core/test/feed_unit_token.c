@@ -378,6 +378,87 @@ test_token_strerror(void)
 }
 
 
+static void
+test_token_cache(void)
+{
+    char                 a[FEED_URL_TOKEN_LEN + 1], b[FEED_URL_TOKEN_LEN + 1];
+    char                 bad[FEED_URL_TOKEN_LEN + 1];
+    size_t               na, nb;
+    feed_key_t           keys[2];
+    feed_token_cache_t  *cache;
+
+    make_key(&keys[0], KEY1);
+    make_key(&keys[1], "another key, 16+ bytes");
+
+    cache = feed_unit_alloc(sizeof(feed_token_cache_t));
+    memset(cache, 0, sizeof(feed_token_cache_t));
+
+    /* signing: the cached token is the uncached one, and a repeat hits */
+
+    na = feed_url_token_cached(cache, &keys[0], "fox-001", 7, 1700000000, a);
+    a[na] = '\0';
+    CHECK(strcmp(a, FOX_TOKEN) == 0);
+    CHECK_UINT(cache->misses, 1);
+
+    nb = feed_url_token_cached(cache, &keys[0], "fox-001", 7, 1700000000, b);
+    b[nb] = '\0';
+    CHECK(strcmp(a, b) == 0);
+    CHECK_UINT(cache->hits, 1);
+
+    /* a new expiry is a new token, not the cached one */
+
+    nb = feed_url_token_cached(cache, &keys[0], "fox-001", 7, 1700000060, b);
+    b[nb] = '\0';
+    CHECK(strcmp(a, b) != 0);
+    CHECK_INT(check(keys, 1, "fox-001", b, 1700000000), FEED_TOKEN_OK);
+
+    /* checking: valid, then valid again from the cache */
+
+    memset(cache, 0, sizeof(feed_token_cache_t));
+
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 1, "fox-001", 7, a, na,
+                                          1699999999), FEED_TOKEN_OK);
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 1, "fox-001", 7, a, na,
+                                          1699999999), FEED_TOKEN_OK);
+    CHECK_UINT(cache->hits, 1);
+
+    /* the cached token expires like any other */
+
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 1, "fox-001", 7, a, na,
+                                          1700000001), FEED_TOKEN_EXPIRED);
+
+    /* a cached token does not open another clip */
+
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 1, "fox-002", 7, a, na,
+                                          1699999999), FEED_TOKEN_BAD_SIG);
+
+    /* a tampered copy of a cached token is refused */
+
+    memcpy(bad, a, na);
+    bad[na - 1] = (char) (bad[na - 1] == 'A' ? 'B' : 'A');
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 1, "fox-001", 7, bad,
+                                          na, 1699999999),
+              FEED_TOKEN_BAD_SIG);
+
+    /* failures are not cached: the same bad token fails again */
+
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 1, "fox-001", 7, bad,
+                                          na, 1699999999),
+              FEED_TOKEN_BAD_SIG);
+
+    /* tokens of the previous key are cached too */
+
+    nb = feed_url_token(&keys[1], "fox-001", 7, 1700000000, b);
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 2, "fox-001", 7, b, nb,
+                                          1699999999), FEED_TOKEN_OK);
+
+    /* odd shapes go to the full check */
+
+    CHECK_INT(feed_url_token_check_cached(cache, keys, 1, "fox-001", 7, "", 0,
+                                          1699999999), FEED_TOKEN_MISSING);
+}
+
+
 void
 feed_unit_token_tests(void)
 {
@@ -391,4 +472,5 @@ feed_unit_token_tests(void)
     RUN(test_token_limits);
     RUN(test_token_key_set);
     RUN(test_token_strerror);
+    RUN(test_token_cache);
 }
