@@ -58,7 +58,8 @@ $(BUILD)/.deps: Makefile
 
 # The module: configured once against Debian's nginx-dev, rebuilt when a
 # source changes.  The nginx source tree is copied so that configure
-# writes nothing outside build/.
+# writes nothing outside build/.  The .so is renamed into place, never
+# rewritten, so a running nginx that has it mapped does not crash.
 
 build: deps $(BUILD)/ngx_http_feed_module.so
 
@@ -79,7 +80,7 @@ $(1)/ngx_http_feed_module.so: $(BUILD)/.deps config $(CORE_SRCS) \
 	    || { tail -30 $(1)/configure.log; exit 1; }; \
 	fi
 	$$(MAKE) -s -f $(1)/nginx/Makefile -C $(1)/src modules
-	@cp $(1)/nginx/ngx_http_feed_module.so $$@
+	@cp $(1)/nginx/ngx_http_feed_module.so $$@.tmp && mv -f $$@.tmp $$@
 	@echo "built $$@"
 endef
 
@@ -137,7 +138,8 @@ test-asan: build-asan unit-asan fixtures $(BUILD)/asan/nginx-asan
 	@echo "make test-asan: core unit tests and Test::Nginx suite passed" \
 	      "under ASan+UBSan"
 
-# The demo: media made once and cached under build/demo/.
+# The demo: media made once and cached under build/demo/.  As root, the
+# workers run as root too: nobody may not reach a checkout under /root.
 
 demo-media: deps
 	@tools/make-demo-media $(BUILD)/demo/media
@@ -146,7 +148,7 @@ run: build demo-media
 	@mkdir -p $(BUILD)/demo/logs
 	@tools/demo-urls $(BUILD)/demo
 	@exec $(NGINX_BIN) -p $(BUILD)/demo/ -c $(CURDIR)/conf/demo.conf \
-	     -g 'daemon off;'
+	     -g "daemon off; $$([ $$(id -u) = 0 ] && echo 'user root;')"
 
 # Benchmarks: ratios against a baseline measured in the same run.
 

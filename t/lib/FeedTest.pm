@@ -109,7 +109,11 @@ sub nginx_prefix {
                                    CLEANUP => 1);
     make_path("$dir/conf", "$dir/logs");
 
+    # as root, workers would run as nobody, which may not reach a
+    # checkout under a private home directory
+
     my $conf = load_modules()
+        . ($> == 0 ? "user root;\n" : '')
         . "worker_processes " . ($opt{workers} // 1) . ";\n"
         . "error_log logs/error.log " . ($opt{log_level} // 'info') . ";\n"
         . "pid logs/nginx.pid;\n"
