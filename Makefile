@@ -18,7 +18,8 @@ PACKAGES     := build-essential nginx nginx-dev libjansson-dev \
                 libtest-base-perl libtest-longstring-perl libtext-diff-perl \
                 liblist-moreutils-perl libhttp-message-perl libwww-perl
 
-MODULE_CFLAGS := -g -O2 -fPIC -Wdeclaration-after-statement
+MODULE_CFLAGS := -g -O2 -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+                 -Wformat -Werror=format-security -Wdeclaration-after-statement
 ASAN_CFLAGS   := -g -O1 -fPIC -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -Wdeclaration-after-statement
@@ -36,7 +37,7 @@ PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                     || echo "-I tools/test-nginx/lib")
 
 .PHONY: all deps build build-asan unit unit-asan fixtures test test-asan \
-        test-nginx run demo-media bench bench-media bench-catalog clean
+        test-nginx test-runner run demo-media bench bench-media bench-catalog clean
 
 all: build
 
@@ -69,7 +70,8 @@ define nginx_module
 $(1)/ngx_http_feed_module.so: $(BUILD)/.deps config $(CORE_SRCS) \
         $(CORE_HDRS) $(GLUE_SRCS)
 	@mkdir -p $(1)
-	@if [ ! -f $(1)/nginx/Makefile ] || [ config -nt $(1)/nginx/Makefile ]; \
+	@if [ ! -f $(1)/nginx/Makefile ] || [ config -nt $(1)/nginx/Makefile ] \
+	    || [ "$$$$(cat $(1)/cc-opt 2>/dev/null)" != "$(2)" ]; \
 	then \
 	    rm -rf $(1)/src && cp -r $(NGINX_SRC) $(1)/src && \
 	    cd $(1)/src && . ./conf_flags && \
@@ -78,6 +80,7 @@ $(1)/ngx_http_feed_module.so: $(BUILD)/.deps config $(CORE_SRCS) \
 	        --add-dynamic-module=$(CURDIR) --builddir=$(1)/nginx \
 	        >$(1)/configure.log 2>&1 \
 	    || { tail -30 $(1)/configure.log; exit 1; }; \
+	    echo "$(2)" >$(1)/cc-opt; \
 	fi
 	$$(MAKE) -s -f $(1)/nginx/Makefile -C $(1)/src modules
 	@cp $(1)/nginx/ngx_http_feed_module.so $$@.tmp && mv -f $$@.tmp $$@
@@ -100,10 +103,10 @@ $(BUILD)/unit-asan: $(CORE_SRCS) $(CORE_HDRS) $(UNIT_SRCS) $(UNIT_HDRS) \
 	    -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
 
 unit: $(BUILD)/unit
-	$(BUILD)/unit
+	@$(BUILD)/unit | tee $(BUILD)/unit.log; exit $${PIPESTATUS[0]}
 
 unit-asan: $(BUILD)/unit-asan
-	$(BUILD)/unit-asan
+	@$(BUILD)/unit-asan | tee $(BUILD)/unit.log; exit $${PIPESTATUS[0]}
 
 fixtures: deps
 	@tools/make-fixtures t/fixtures
@@ -116,9 +119,24 @@ test-nginx:
 	 prove $(PROVE_INC) -r t 2>&1 | tee $(BUILD)/prove.log; \
 	 exit $${PIPESTATUS[0]}
 
+# The bundled runner's own tests, when it is the one in use.
+
+test-runner:
+	@rm -f $(BUILD)/prove-runner.log
+	@if [ -n "$(PROVE_INC)" ]; then \
+	    TEST_NGINX_BINARY=$(NGINX_BIN) prove $(PROVE_INC) \
+	        tools/test-nginx/selftest 2>&1 | tee $(BUILD)/prove-runner.log; \
+	    exit $${PIPESTATUS[0]}; \
+	fi
+
+# One closing line for the whole run: every count comes from a log of
+# this run, so a step that ran no test shows as 0.
+
 test: build unit fixtures
+	@$(MAKE) -s test-runner
 	@$(MAKE) -s test-nginx TEST_MODULE=$(BUILD)/ngx_http_feed_module.so
-	@echo "make test: core unit tests and Test::Nginx suite passed"
+	@tools/test-summary $(BUILD)/unit.log $(BUILD)/prove-runner.log \
+	    $(BUILD)/prove.log
 
 # nginx itself is not instrumented: a wrapper preloads the sanitizer
 # runtime into nginx alone, not into the test runner.
@@ -135,8 +153,7 @@ $(BUILD)/asan/nginx-asan: | $(BUILD)/.deps
 test-asan: build-asan unit-asan fixtures $(BUILD)/asan/nginx-asan
 	@$(MAKE) -s test-nginx NGINX_BIN=$(BUILD)/asan/nginx-asan \
 	     TEST_MODULE=$(BUILD)/asan/ngx_http_feed_module.so
-	@echo "make test-asan: core unit tests and Test::Nginx suite passed" \
-	      "under ASan+UBSan"
+	@tools/test-summary $(BUILD)/unit.log $(BUILD)/prove.log
 
 # The demo: media made once and cached under build/demo/.  As root, the
 # workers run as root too: nobody may not reach a checkout under /root.

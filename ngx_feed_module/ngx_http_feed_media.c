@@ -21,7 +21,7 @@
 
 static ngx_int_t ngx_http_feed_media_playlist(ngx_http_request_t *r,
     const feed_catalog_t *cat, const feed_clip_t *clip, feed_path_t *path,
-    int rendition);
+    int rendition, uint64_t limit);
 static ngx_int_t ngx_http_feed_media_file(ngx_http_request_t *r,
     feed_path_t *path);
 static ngx_int_t ngx_http_feed_media_options(ngx_http_request_t *r);
@@ -41,13 +41,14 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
     int                         ri;
     u_char                     *p;
     size_t                      len;
+    uint32_t                    idx;
+    uint64_t                    expires;
     ngx_int_t                   rc;
     ngx_str_t                   token, allow;
-    uint32_t                    idx;
-    feed_path_t                 path;
     const char                 *reason;
-    const feed_clip_t          *clip;
+    feed_path_t                 path;
     feed_rendition_t            rend;
+    const feed_clip_t          *clip;
     ngx_http_feed_loc_conf_t   *flcf;
     ngx_http_feed_main_conf_t  *fmcf;
 
@@ -68,7 +69,12 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        ngx_str_set(&allow, "GET, HEAD");
+        if (flcf->cors.len) {
+            ngx_str_set(&allow, "GET, HEAD, OPTIONS");
+
+        } else {
+            ngx_str_set(&allow, "GET, HEAD");
+        }
 
         if (ngx_http_feed_add_header(r, "Allow", &allow) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -82,31 +88,49 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    /* the part of the URI after the location prefix */
+    /*
+     * The part of the URI after the location prefix.  A rewrite within
+     * the location can leave a URI that does not start with it.
+     */
+
+    if (r->uri.len < flcf->prefix.len
+        || ngx_strncmp(r->uri.data, flcf->prefix.data, flcf->prefix.len) != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "feed_media: URI outside the location prefix \"%V\"",
+                      &flcf->prefix);
+        return NGX_HTTP_NOT_FOUND;
+    }
 
     p = r->uri.data + flcf->prefix.len;
     len = r->uri.len - flcf->prefix.len;
 
-    if (len && *p == '/') {
+    if (flcf->prefix.len == 0 || flcf->prefix.data[flcf->prefix.len - 1] != '/')
+    {
+        /* "location /v" must not serve "/vfix-a/master.m3u8" */
+
+        if (len == 0 || *p != '/') {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "feed_media: no \"/\" after the location prefix");
+            return NGX_HTTP_NOT_FOUND;
+        }
+
         p++;
         len--;
     }
 
+    /* the URI is decoded: log the reason only, nginx adds the request */
+
     if (feed_path_parse((const char *) p, len, &path, &reason) != FEED_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "feed_media: %s in \"%V\"", reason, &r->uri);
+                      "feed_media: %s", reason);
         return NGX_HTTP_NOT_FOUND;
     }
 
-    idx = feed_catalog_find(fmcf->catalog, path.clip, path.clip_len);
-    if (idx == FEED_NONE) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "feed_media: unknown clip \"%*s\"",
-                      path.clip_len, path.clip);
-        return NGX_HTTP_NOT_FOUND;
-    }
-
-    clip = feed_catalog_clip(fmcf->catalog, idx);
+    /*
+     * The token is checked before the catalog is: without one, a client
+     * cannot tell a clip that exists from one that does not.
+     */
 
     if (fmcf->nkeys) {
         if (ngx_http_arg(r, (u_char *) "token", 5, &token) != NGX_OK) {
@@ -126,11 +150,27 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
                           path.clip);
             return NGX_HTTP_FORBIDDEN;
         }
+
+        expires = feed_url_token_expires((const char *) token.data,
+                                         token.len);
+
+    } else {
+        expires = 0;
     }
+
+    idx = feed_catalog_find(fmcf->catalog, path.clip, path.clip_len);
+    if (idx == FEED_NONE) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "feed_media: unknown clip \"%*s\"",
+                      path.clip_len, path.clip);
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    clip = feed_catalog_clip(fmcf->catalog, idx);
 
     if (path.type == FEED_PATH_MASTER) {
         return ngx_http_feed_media_playlist(r, fmcf->catalog, clip, &path,
-                                            -1);
+                                            -1, expires);
     }
 
     ri = feed_clip_find_rendition(fmcf->catalog, clip, path.rendition,
@@ -145,7 +185,7 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
 
     if (path.type == FEED_PATH_MEDIA) {
         return ngx_http_feed_media_playlist(r, fmcf->catalog, clip, &path,
-                                            ri);
+                                            ri, expires);
     }
 
     if (path.type == FEED_PATH_SEGMENT) {
@@ -166,9 +206,11 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
 
 
 ngx_int_t
-ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, ngx_str_t *query)
+ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, uint64_t limit,
+    ngx_str_t *query)
 {
     u_char                     *p;
+    size_t                      n;
     uint64_t                    expires;
     ngx_http_feed_loc_conf_t   *flcf;
     ngx_http_feed_main_conf_t  *fmcf;
@@ -185,10 +227,17 @@ ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, ngx_str_t *query)
     /*
      * Expiry rounded up to the minute: every playlist written within the
      * same minute is byte-for-byte identical, which keeps them cacheable.
+     * A playlist never hands out a token that outlives the one it was
+     * fetched with (limit), so refetching cannot extend access, and a
+     * token of a retired key is not renewed past its own expiry.
      */
 
     expires = (uint64_t) ngx_time() + (uint64_t) flcf->url_ttl;
     expires = (expires + 59) / 60 * 60;
+
+    if (limit && limit < expires) {
+        expires = limit;
+    }
 
     p = ngx_pnalloc(r->pool, sizeof("?token=") - 1 + FEED_URL_TOKEN_LEN);
     if (p == NULL) {
@@ -197,10 +246,17 @@ ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, ngx_str_t *query)
 
     query->data = p;
     p = ngx_cpymem(p, "?token=", sizeof("?token=") - 1);
-    p += feed_url_token_cached(fmcf->token_cache, &fmcf->keys[0],
-                               (const char *) clip->data, clip->len, expires,
-                               (char *) p);
-    query->len = p - query->data;
+
+    n = feed_url_token_cached(fmcf->token_cache, &fmcf->keys[0],
+                              (const char *) clip->data, clip->len, expires,
+                              (char *) p);
+    if (n == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "feed_media: cannot sign clip \"%V\"", clip);
+        return NGX_ERROR;
+    }
+
+    query->len = p + n - query->data;
 
     return NGX_OK;
 }
@@ -208,7 +264,7 @@ ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, ngx_str_t *query)
 
 static ngx_int_t
 ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
-    const feed_clip_t *clip, feed_path_t *path, int rendition)
+    const feed_clip_t *clip, feed_path_t *path, int rendition, uint64_t limit)
 {
     size_t        len;
     ngx_int_t     rc;
@@ -219,7 +275,7 @@ ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
     id.data = (u_char *) path->clip;
     id.len = path->clip_len;
 
-    if (ngx_http_feed_sign(r, &id, &query) != NGX_OK) {
+    if (ngx_http_feed_sign(r, &id, limit, &query) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -443,12 +499,14 @@ ngx_http_feed_media_options(ngx_http_request_t *r)
     ngx_str_set(&methods, "GET, HEAD, OPTIONS");
     ngx_str_set(&headers, "Range");
 
-    if (ngx_http_feed_add_header(r, "Access-Control-Allow-Methods",
-                                 &methods)
-        != NGX_OK
-        || ngx_http_feed_add_header(r, "Access-Control-Allow-Headers",
-                                    &headers)
-           != NGX_OK)
+    if (ngx_http_feed_add_header(r, "Access-Control-Allow-Methods", &methods)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_feed_add_header(r, "Access-Control-Allow-Headers", &headers)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -24,6 +24,15 @@ static char *ngx_http_feed_media(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_feed_read_key(ngx_conf_t *cf, ngx_str_t *name,
     feed_key_t *key);
 static void ngx_http_feed_catalog_cleanup(void *data);
+static char *ngx_http_feed_url_ttl(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_feed_cors(ngx_conf_t *cf, void *post, void *data);
+
+
+static ngx_conf_post_t  ngx_http_feed_url_ttl_post =
+    { ngx_http_feed_url_ttl };
+
+static ngx_conf_post_t  ngx_http_feed_cors_post =
+    { ngx_http_feed_cors };
 
 
 static ngx_command_t  ngx_http_feed_commands[] = {
@@ -61,14 +70,14 @@ static ngx_command_t  ngx_http_feed_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_feed_loc_conf_t, url_ttl),
-      NULL },
+      &ngx_http_feed_url_ttl_post },
 
     { ngx_string("feed_cors"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_feed_loc_conf_t, cors),
-      NULL },
+      &ngx_http_feed_cors_post },
 
       ngx_null_command
 };
@@ -159,14 +168,21 @@ ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_feed_loc_conf_t *prev = parent;
     ngx_http_feed_loc_conf_t *conf = child;
 
+    ngx_file_info_t             fi;
+    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_feed_main_conf_t  *fmcf;
 
-    /* a content handler is not inherited by nested locations */
+    /*
+     * The content handler is not inherited by nested locations, but an
+     * "if" block inside a feed_media location runs it with its own
+     * configuration: the prefix must be there too.
+     */
 
     if (conf->media == NGX_CONF_UNSET) {
         conf->media = 0;
     }
 
+    ngx_conf_merge_str_value(conf->prefix, prev->prefix, "");
     ngx_conf_merge_str_value(conf->media_root, prev->media_root, "");
     ngx_conf_merge_sec_value(conf->url_ttl, prev->url_ttl, 3600);
     ngx_conf_merge_str_value(conf->cors, prev->cors, "");
@@ -175,12 +191,6 @@ ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         && ngx_strncmp(conf->cors.data, "off", 3) == 0)
     {
         ngx_str_null(&conf->cors);
-    }
-
-    if (conf->url_ttl < 1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"feed_url_ttl\" must be at least 1 second");
-        return NGX_CONF_ERROR;
     }
 
     if (conf->media_root.len) {
@@ -207,6 +217,34 @@ ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"feed_media\" in location \"%V\" needs "
                            "\"feed_media_root\"", &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    /* a typo in the media root is better found by nginx -t than by 404s */
+
+    if (ngx_file_info(conf->media_root.data, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"feed_media_root\" \"%V\" of location \"%V\" "
+                           "cannot be used", &conf->media_root,
+                           &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_is_dir(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_media_root\" \"%V\" of location \"%V\" "
+                           "is not a directory", &conf->media_root,
+                           &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != ngx_http_feed_media_handler) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_media\" in location \"%V\" conflicts "
+                           "with another content handler (proxy_pass, "
+                           "fastcgi_pass, return ...)", &conf->prefix);
         return NGX_CONF_ERROR;
     }
 
@@ -257,6 +295,7 @@ ngx_http_feed_catalog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_time_update();
     start = ngx_current_msec;
+    err.line = 0;
 
     if (feed_catalog_load(fmcf->catalog, (const char *) path, &err)
         != FEED_OK)
@@ -349,9 +388,14 @@ ngx_http_feed_read_key(ngx_conf_t *cf, ngx_str_t *name, feed_key_t *key)
         return NGX_ERROR;
     }
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > (off_t) sizeof(buf))
-    {
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "feed_secret_file: cannot stat \"%V\"", &file);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    if (!ngx_is_file(&fi) || ngx_file_size(&fi) > (off_t) sizeof(buf)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "feed_secret_file: \"%V\" is not a key file of "
                            "at most %d bytes", &file, FEED_KEY_MAX);
@@ -400,13 +444,93 @@ ngx_http_feed_media(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 #endif
 
+    if (clcf->named) {
+        return "needs a prefix location, not a named one";
+    }
+
     if (clcf->exact_match) {
         return "needs a prefix location, not an exact one";
+    }
+
+    if (clcf->handler != NULL) {
+        return "conflicts with another content handler in this location";
     }
 
     flcf->media = 1;
     flcf->prefix = clcf->name;
     clcf->handler = ngx_http_feed_media_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_feed_url_ttl(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *ttl = data;
+
+    /* tokens carry at most 10 digits of expiry: keep well inside that */
+
+    if (*ttl < 1 || *ttl > 10 * 365 * 86400) {
+        return "must be between 1 second and 10 years";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_feed_cors(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *origin = data;
+
+    u_char  *p, *last, *host;
+
+    /* "*", "null", "off" or one scheme://host[:port] origin */
+
+    if ((origin->len == 1 && origin->data[0] == '*')
+        || (origin->len == 3 && ngx_strncmp(origin->data, "off", 3) == 0)
+        || (origin->len == 4 && ngx_strncmp(origin->data, "null", 4) == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+    p = origin->data;
+    last = p + origin->len;
+
+    if (origin->len > 7 && ngx_strncmp(p, "http://", 7) == 0) {
+        p += 7;
+
+    } else if (origin->len > 8 && ngx_strncmp(p, "https://", 8) == 0) {
+        p += 8;
+
+    } else {
+        return "must be \"*\", \"null\", \"off\" or one origin like "
+               "\"https://app.example\"";
+    }
+
+    host = p;
+
+    while (p < last
+           && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+               || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+    {
+        p++;
+    }
+
+    if (p == host) {
+        return "has no host in the origin";
+    }
+
+    if (p < last && *p == ':') {
+        for (p++; p < last && *p >= '0' && *p <= '9'; p++) {
+            /* port */
+        }
+    }
+
+    if (p != last) {
+        return "must be one origin: scheme://host[:port], no path or list";
+    }
 
     return NGX_CONF_OK;
 }

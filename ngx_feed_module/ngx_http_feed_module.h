@@ -39,7 +39,7 @@ typedef struct {
 
 ngx_int_t ngx_http_feed_media_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip,
-    ngx_str_t *query);
+    uint64_t limit, ngx_str_t *query);
 
 
 extern ngx_module_t  ngx_http_feed_module;

@@ -5,6 +5,7 @@ use strict;
 use warnings;
 
 use lib 't/lib';
+use File::Temp ();
 use JSON::PP;
 use Test::More;
 use FeedTest;
@@ -167,6 +168,65 @@ for my $t (@bad) {
     isnt($rc, 0, 'feed_media in a regex location fails');
     like($out, qr/"feed_media" directive needs a prefix location/,
          'feed_media in a regex location: clear message');
+}
+
+# operator mistakes in feed_media locations, each named by nginx -t
+
+{
+    my @cases = (
+        [ 'media root missing', "location /v/ { feed_media; "
+          . "feed_media_root /nonexistent/media; }",
+          qr/"feed_media_root" "\/nonexistent\/media" of location "\/v\/" cannot be used/ ],
+        [ 'media root is a file', "location /v/ { feed_media; "
+          . "feed_media_root $fx/catalog.jsonl; }",
+          qr/"feed_media_root" "[^"]+catalog.jsonl" of location "\/v\/" is not a directory/ ],
+        [ 'named location', "location /x { try_files \$uri \@f; } "
+          . "location \@f { feed_media; feed_media_root $fx/media; }",
+          qr/"feed_media" directive needs a prefix location, not a named one/ ],
+        [ 'exact location', "location = /v { feed_media; "
+          . "feed_media_root $fx/media; }",
+          qr/"feed_media" directive needs a prefix location, not an exact one/ ],
+        [ 'another content handler', "location /v/ { feed_media; "
+          . "feed_media_root $fx/media; proxy_pass http://127.0.0.1:9; }",
+          qr/"feed_media" in location "\/v\/" conflicts with another content handler/ ],
+        [ 'duplicate feed_media', "location /v/ { feed_media; feed_media; "
+          . "feed_media_root $fx/media; }",
+          qr/"feed_media" directive is duplicate/ ],
+        [ 'zero ttl', "location /v/ { feed_media; feed_url_ttl 0; "
+          . "feed_media_root $fx/media; }",
+          qr/"feed_url_ttl" directive must be between 1 second and 10 years/ ],
+        [ 'ttl past the token range', "location /v/ { feed_media; "
+          . "feed_url_ttl 300y; feed_media_root $fx/media; }",
+          qr/"feed_url_ttl" directive must be between 1 second and 10 years/ ],
+        [ 'two CORS origins', "location /v/ { feed_media; "
+          . "feed_cors 'https://a.example https://b.example'; "
+          . "feed_media_root $fx/media; }",
+          qr/"feed_cors" directive must be one origin/ ],
+        [ 'CORS origin without scheme', "location /v/ { feed_media; "
+          . "feed_cors app.example; feed_media_root $fx/media; }",
+          qr/"feed_cors" directive must be "\*", "null", "off" or one origin/ ],
+    );
+
+    for my $c (@cases) {
+        my ($name, $server, $re) = @$c;
+
+        my ($rc, $out) = nginx_test(
+            http   => "    feed_catalog $fx/catalog.jsonl;\n",
+            server => "        $server\n",
+        );
+
+        isnt($rc, 0, "$name: nginx -t fails");
+        like($out, $re, "$name: clear message") or diag($out);
+    }
+
+    my ($rc, $out) = nginx_test(
+        http   => "    feed_catalog $fx/catalog.jsonl;\n",
+        server => "        location /v/ { feed_media; "
+                  . "feed_cors https://app.example:8443; feed_url_ttl 10m; "
+                  . "feed_media_root $fx/media; }\n",
+    );
+
+    is($rc, 0, 'a good feed_media location passes') or diag($out);
 }
 
 # key files

@@ -89,7 +89,7 @@ my ($line) = grep { /"id":"fix-b"/ }
 my $clip = JSON::PP->new->decode($line);
 my ($r) = grep { $_->{name} eq '180p' } @{ $clip->{renditions} };
 my $i = 0;
-my $re = join '', map {
+my $re = CORE::join '', map {
     sprintf("#EXTINF:%.6f,\n%d\\.m4s\n", $_, $i++)
 } @{ $r->{segments} };
 qr{\Q#EXT-X-MAP:URI="init.mp4"\E\n$re#EXT-X-ENDLIST\n\z};
@@ -232,3 +232,14 @@ GET /media/fix-b/master.m3u8
 --- request
 GET /v/fix-b/180p/init.mp4
 --- error_code: 200
+
+
+
+=== TEST 16: HEAD on a playlist: headers with the length, no body
+--- request
+HEAD /v/fix-a/master.m3u8
+--- response_headers
+Content-Type: application/vnd.apple.mpegurl
+--- response_headers_like
+Content-Length: [1-9]\d*
+--- response_body

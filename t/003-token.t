@@ -19,6 +19,13 @@ $ENV{TEST_NGINX_TOKEN_EXPIRED} = feed_token('fix-a',
 $ENV{TEST_NGINX_TOKEN_WRONG_KEY} = feed_token('fix-a',
     key => 'an attacker guessed this key!');
 
+# short-lived tokens, of the current and of the previous key
+
+our $ShortExp = time() + 30;
+$ENV{TEST_NGINX_TOKEN_SHORT} = feed_token('fix-a', expires => $ShortExp);
+$ENV{TEST_NGINX_TOKEN_SHORT_OLD} = feed_token('fix-a', expires => $ShortExp,
+                                              key => $prev);
+
 # a valid token with one signature character changed, and one whose
 # expiry was pushed out without re-signing
 
@@ -63,8 +70,8 @@ feed_media: missing token for clip "fix-a"
 
 
 === TEST 2: valid token: the master playlist, its URIs signed
---- request
-GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_A
+--- request eval
+"GET /v/fix-a/master.m3u8?token=$ENV{TEST_NGINX_TOKEN_A}"
 --- error_code: 200
 --- response_body_like eval
 qr{^144p/index\.m3u8\?token=\d{10}\.[A-Za-z0-9_-]{43}$}m
@@ -72,23 +79,23 @@ qr{^144p/index\.m3u8\?token=\d{10}\.[A-Za-z0-9_-]{43}$}m
 
 
 === TEST 3: media playlist: map and segments signed
---- request
-GET /v/fix-a/144p/index.m3u8?token=$TEST_NGINX_TOKEN_A
+--- request eval
+"GET /v/fix-a/144p/index.m3u8?token=$ENV{TEST_NGINX_TOKEN_A}"
 --- response_body_like eval
 qr{#EXT-X-MAP:URI="init\.mp4\?token=\d{10}\.[A-Za-z0-9_-]{43}"\n#EXTINF:[\d.]+,\n0\.m4s\?token=\d{10}\.[A-Za-z0-9_-]{43}\n}
 
 
 
 === TEST 4: segment with a valid token
---- request
-GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_A
+--- request eval
+"GET /v/fix-a/144p/0.m4s?token=$ENV{TEST_NGINX_TOKEN_A}"
 --- error_code: 200
 
 
 
 === TEST 5: expired token: 403
---- request
-GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_EXPIRED
+--- request eval
+"GET /v/fix-a/144p/0.m4s?token=$ENV{TEST_NGINX_TOKEN_EXPIRED}"
 --- error_code: 403
 --- error_log
 feed_media: expired token for clip "fix-a"
@@ -96,8 +103,8 @@ feed_media: expired token for clip "fix-a"
 
 
 === TEST 6: tampered signature: 403
---- request
-GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_TAMPERED
+--- request eval
+"GET /v/fix-a/144p/0.m4s?token=$ENV{TEST_NGINX_TOKEN_TAMPERED}"
 --- error_code: 403
 --- error_log
 feed_media: bad token signature for clip "fix-a"
@@ -105,8 +112,8 @@ feed_media: bad token signature for clip "fix-a"
 
 
 === TEST 7: expiry pushed out without re-signing: 403
---- request
-GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_EXTENDED
+--- request eval
+"GET /v/fix-a/144p/0.m4s?token=$ENV{TEST_NGINX_TOKEN_EXTENDED}"
 --- error_code: 403
 --- error_log
 bad token signature
@@ -114,15 +121,17 @@ bad token signature
 
 
 === TEST 8: signed with an unknown key: 403
---- request
-GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_WRONG_KEY
+--- request eval
+"GET /v/fix-a/master.m3u8?token=$ENV{TEST_NGINX_TOKEN_WRONG_KEY}"
 --- error_code: 403
+--- error_log
+bad token signature for clip "fix-a"
 
 
 
 === TEST 9: a token for another clip: 403
---- request
-GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_B
+--- request eval
+"GET /v/fix-a/master.m3u8?token=$ENV{TEST_NGINX_TOKEN_B}"
 --- error_code: 403
 --- error_log
 bad token signature for clip "fix-a"
@@ -148,8 +157,8 @@ bad token signature for clip "fix-a"
 
 
 === TEST 11: key rotation: a URL signed with the previous key still works
---- request
-GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_OLD
+--- request eval
+"GET /v/fix-a/144p/0.m4s?token=$ENV{TEST_NGINX_TOKEN_OLD}"
 --- error_code: 200
 
 
@@ -158,30 +167,74 @@ GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_OLD
 --- http_config
     feed_catalog $TEST_NGINX_FIXTURES/catalog.jsonl;
     feed_secret_file $TEST_NGINX_FIXTURES/secret.key;
---- request
-GET /v/fix-a/144p/0.m4s?token=$TEST_NGINX_TOKEN_OLD
+--- request eval
+"GET /v/fix-a/144p/0.m4s?token=$ENV{TEST_NGINX_TOKEN_OLD}"
 --- error_code: 403
+--- error_log
+bad token signature for clip "fix-a"
 
 
 
 === TEST 13: a playlist hands out tokens signed with the current key
---- request
-GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_OLD
+--- request eval
+"GET /v/fix-a/master.m3u8?token=$ENV{TEST_NGINX_TOKEN_OLD}"
 --- response_body_like eval
 my $t = time();
-my $alt = join '|', map { quotemeta FeedTest::feed_token('fix-a', expires => $_) }
+my $alt = CORE::join '|', map { quotemeta FeedTest::feed_token('fix-a', expires => $_) }
     grep { $_ % 60 == 0 } $t + 110 .. $t + 200;
 qr{^144p/index\.m3u8\?token=(?:$alt)$}m
 
 
 
 === TEST 14: the token's expiry is feed_url_ttl from now, rounded up to a minute
---- request
-GET /v/fix-a/master.m3u8?token=$TEST_NGINX_TOKEN_A
+--- request eval
+"GET /v/fix-a/master.m3u8?token=$ENV{TEST_NGINX_TOKEN_A}"
 --- response_body_like eval
 my $t = time();
 my $lo = $t + 120;
 my $hi = $t + 120 + 60 + 2;
 my @ok = grep { $_ % 60 == 0 } $lo .. $hi;
-my $alt = join '|', @ok;
+my $alt = CORE::join '|', @ok;
 qr{token=(?:$alt)\.}
+
+
+
+=== TEST 15: a playlist never hands out a token that outlives its own
+--- request eval
+"GET /v/fix-a/master.m3u8?token=$ENV{TEST_NGINX_TOKEN_SHORT}"
+--- response_body_like eval
+my $t = quotemeta FeedTest::feed_token('fix-a', expires => $main::ShortExp);
+qr{^144p/index\.m3u8\?token=$t$}m
+
+
+
+=== TEST 16: a token of the previous key is re-signed, not extended
+--- request eval
+"GET /v/fix-a/144p/index.m3u8?token=$ENV{TEST_NGINX_TOKEN_SHORT_OLD}"
+--- response_body_like eval
+my $t = quotemeta FeedTest::feed_token('fix-a', expires => $main::ShortExp);
+qr{^0\.m4s\?token=$t$}m
+
+
+
+=== TEST 17: without a token, an unknown clip looks like a known one
+--- request
+GET /v/no-such-clip/master.m3u8
+--- error_code: 403
+--- error_log
+feed_media: missing token for clip "no-such-clip"
+
+
+
+=== TEST 18: CORS headers on a refusal too, so the player can read it
+--- config
+    location /v/ {
+        feed_media;
+        feed_media_root $TEST_NGINX_FIXTURES/media;
+        feed_cors *;
+    }
+--- request
+GET /v/fix-a/master.m3u8
+--- error_code: 403
+--- response_headers
+Access-Control-Allow-Origin: *

@@ -82,10 +82,10 @@ feed_hmac(const feed_key_t *key, const void *msg, size_t len,
 size_t
 feed_base64url(const unsigned char *in, size_t len, char *out)
 {
-    size_t       i;
-    uint32_t     v;
-    char        *p;
-    static const char  tab[] =
+    char               *p;
+    size_t              i;
+    uint32_t            v;
+    static const char   tab[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     p = out;
@@ -190,6 +190,29 @@ feed_url_token_check(const feed_key_t *keys, size_t nkeys, const char *clip,
 }
 
 
+uint64_t
+feed_url_token_expires(const char *token, size_t len)
+{
+    size_t    i;
+    uint64_t  expires;
+
+    /* the digits before the dot; 0 if there are none or too many */
+
+    expires = 0;
+
+    for (i = 0; i < len && i < 11 && token[i] >= '0' && token[i] <= '9'; i++)
+    {
+        expires = expires * 10 + (uint64_t) (token[i] - '0');
+    }
+
+    if (i == 0 || i > 10 || i == len || token[i] != '.') {
+        return 0;
+    }
+
+    return expires;
+}
+
+
 const char *
 feed_token_strerror(int rc)
 {
@@ -261,8 +284,6 @@ feed_url_token_check_cached(feed_token_cache_t *cache, const feed_key_t *keys,
     size_t len, uint64_t now)
 {
     int                  rc;
-    size_t               i;
-    uint64_t             expires;
     feed_token_entry_t  *e;
 
     if (len == 0 || len > FEED_URL_TOKEN_LEN || clip_len > sizeof(e->clip)) {
@@ -289,15 +310,7 @@ feed_url_token_check_cached(feed_token_cache_t *cache, const feed_key_t *keys,
         return rc;
     }
 
-    /* a valid token is digits, a dot and the signature */
-
-    expires = 0;
-
-    for (i = 0; token[i] != '.'; i++) {
-        expires = expires * 10 + (uint64_t) (token[i] - '0');
-    }
-
-    e->expires = expires;
+    e->expires = feed_url_token_expires(token, len);
     e->clip_len = (uint8_t) clip_len;
     e->token_len = (uint8_t) len;
     memcpy(e->clip, clip, clip_len);

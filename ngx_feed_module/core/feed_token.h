@@ -71,6 +71,7 @@ int feed_url_token_check(const feed_key_t *keys, size_t nkeys,
     const char *clip, size_t clip_len, const char *token, size_t len,
     uint64_t now);
 const char *feed_token_strerror(int rc);
+uint64_t feed_url_token_expires(const char *token, size_t len);
 
 size_t feed_url_token_cached(feed_token_cache_t *cache, const feed_key_t *key,
     const char *clip, size_t clip_len, uint64_t expires, char *out);

@@ -175,7 +175,11 @@ sub nginx_start {
                 . read_file("$dir/logs/stderr.log") . "\n";
         }
 
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$opt{port}");
+        # our own master is up once it wrote its pid file; only then does
+        # a listener on the port mean it is ours
+
+        my $s = -s "$dir/logs/nginx.pid"
+                && IO::Socket::INET->new(PeerAddr => "127.0.0.1:$opt{port}");
         if ($s) {
             close $s;
             return { pid => $pid, dir => $dir, port => $opt{port} };

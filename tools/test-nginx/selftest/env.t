@@ -53,20 +53,20 @@ port=$TEST_NGINX_SERVER_PORT root=$TEST_NGINX_SERVER_ROOT
 
 
 
-=== TEST 2: substitution in user_files, request and more_headers
+=== TEST 2: substitution in user_files, but not in request or more_headers
 --- config
     location = /echo {
-        return 200 "$http_x_selftest $arg_p\n";
+        return 200 "[$http_x_selftest] [$arg_p]\n";
     }
 --- user_files
 >>> greet.txt
 $TEST_NGINX_GREETING
 --- more_headers
-$TEST_NGINX_MY_HEADER: $TEST_NGINX_SERVER_PORT
+X-Selftest: $TEST_NGINX_SERVER_PORT
 --- request
 GET /echo?p=$TEST_NGINX_SERVER_PORT
---- response_body
-$TEST_NGINX_SERVER_PORT $TEST_NGINX_SERVER_PORT
+--- response_body_like eval
+qr/^\[\x24TEST_NGINX_SERVER_PORT\] \[\x24TEST_NGINX_SERVER_PORT\]$/
 
 
 

@@ -24,7 +24,7 @@ use IO::Select ();
 use IO::Socket::INET ();
 use Time::HiRes qw(sleep);
 
-use Test::Nginx::Util qw(bail_out expand_env_in_text expand_defined_env
+use Test::Nginx::Util qw(bail_out expand_env_in_text
                          $ServerName);
 
 our @EXPORT_OK = qw(build_requests send_request parse_response);
@@ -100,7 +100,7 @@ sub headers_for {
     my $hdr = $more_headers->[$i];
     bail_out("$name - --- more_headers lacks data for request $i")
         unless defined $hdr;
-    return expand_defined_env($hdr, $name);
+    return $hdr;
 }
 
 # Returns a list of connections to make; each one is
@@ -116,7 +116,6 @@ sub build_requests {
     }
 
     my $more = $block->more_headers // '';
-    $more = expand_defined_env($more, $name) unless ref $more;
 
     if (defined(my $reqs = $block->pipelined_requests)) {
         bail_out("$name - invalid entries in --- pipelined_requests")
@@ -140,7 +139,7 @@ sub build_requests {
         for my $i (0 .. $#$request) {
             bail_out("$name - requests split into packets are not "
                      . "supported by this runner") if ref $request->[$i];
-            my $req = expand_defined_env($request->[$i], $name);
+            my $req = $request->[$i];
             push @conns, conn([ build_one($name, strip_request_prefix($req),
                                           headers_for($name, $more, $i),
                                           'close') ], 1);
@@ -151,7 +150,7 @@ sub build_requests {
     bail_out("$name - invalid --- request: MUST be string or array of "
              . "requests") if ref $request;
 
-    $request = strip_request_prefix(expand_defined_env($request // '', $name));
+    $request = strip_request_prefix($request // '');
     return [ conn([ build_one($name, $request, headers_for($name, $more, 0),
                               'close') ], 1) ];
 }
