@@ -31,7 +31,7 @@ UNIT_SRCS    := $(wildcard ngx_feed_module/core/test/*.c)
 UNIT_HDRS    := $(wildcard ngx_feed_module/core/test/*.h)
 UNIT_CFLAGS  := -std=gnu99 -g -O2 -Wall -Wextra -Werror \
                 -Wdeclaration-after-statement -Ingx_feed_module/core
-UNIT_LIBS    := -ljansson -lcrypto -lm
+UNIT_LIBS    := -ljansson -lcrypto -lm -lpthread
 
 PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                     || echo "-I tools/test-nginx/lib")

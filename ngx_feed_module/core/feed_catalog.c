@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <jansson.h>
 
 #include "feed_catalog.h"
+#include "feed_line.h"
 
 
 /*
@@ -31,9 +34,29 @@ typedef struct {
 } feed_vec_t;
 
 
+/*
+ * The hash tables are open addressing with linear probing, at most half
+ * full, and their slots hold an index + 1 (0 is empty) in the bits below
+ * FEED_TAG(); the bits above hold the same bits of the entry's hash, so
+ * that most slots of a probe are passed over without reading the entry
+ * itself, a cache miss in a large catalog.  An index + 1 is at most half
+ * the capacity, which the low bits hold; the sequence table keeps its own
+ * bound, seqs_low, as offsets in the u32 pool grow faster than the table.
+ */
+
+#define FEED_TAG(e, low)   ((e) & ~(low))
+
+
+#if defined(__GNUC__)
+#define feed_prefetch(p)   __builtin_prefetch(p)
+#else
+#define feed_prefetch(p)
+#endif
+
+
 typedef struct {
     feed_vec_t          offs;        /* uint32_t: index -> string offset */
-    uint32_t           *hash;        /* index + 1, 0 is empty */
+    uint32_t           *hash;        /* tag | index + 1, 0 is empty */
     uint32_t            hcap;
 } feed_strtab_t;
 
@@ -43,6 +66,25 @@ typedef struct {
     uint32_t            line;
     uint32_t            clip;
 } feed_pending_t;
+
+
+/* the strings of the last rendition seen at a place in the ladder */
+
+typedef struct {
+    uint32_t            name;        /* words index */
+    uint32_t            codecs;      /* words index */
+    uint32_t            res;         /* words index */
+    uint32_t            width;
+    uint32_t            height;
+    unsigned            valid;
+} feed_memo_t;
+
+
+/* feed_catalog_finish(): where the lineage loop check has been */
+
+#define FEED_MARK_NONE     0
+#define FEED_MARK_WALK     1
+#define FEED_MARK_DONE     2
 
 
 struct feed_catalog_s {
@@ -56,39 +98,138 @@ struct feed_catalog_s {
     feed_strtab_t       sounds;
     feed_strtab_t       words;       /* tags, rendition names, codecs */
 
-    uint32_t           *ids;         /* clip index + 1, 0 is empty */
+    uint32_t           *ids;         /* tag | clip index + 1 */
     uint32_t            ids_cap;
 
-    uint32_t           *seqs;        /* u32 pool offset + 1, 0 is empty */
+    uint32_t           *seqs;        /* tag | u32 pool offset + 1 */
     uint32_t            seqs_cap;
+    uint32_t            seqs_low;    /* the bits of offset + 1 */
     uint32_t            nseqs;
 
     uint32_t            dim;
+
+    feed_memo_t         memo[FEED_RENDITIONS_MAX];
+
+    uint32_t           *segs;        /* FEED_LINE_SEGS_MAX, for jansson */
+    unsigned            fast;        /* feed_line_scan() first */
 };
+
+
+/* hashes that depend on a line alone: the reader works them out */
+
+typedef struct {
+    uint32_t            id;
+    uint32_t            creator;
+    uint32_t            segs[FEED_RENDITIONS_MAX];
+} feed_hints_t;
+
+
+/*
+ * feed_catalog_load() reads and scans lines ahead, into a ring of
+ * FEED_LOAD_RING lines; a line read ahead has room for FEED_LOAD_SEGS
+ * distinct segment durations, and jansson parses one that has more.
+ */
+
+#define FEED_LOAD_RING     256
+#define FEED_LOAD_SEGS     2048
+#define FEED_LOAD_BATCH    64        /* lines between two handovers */
+#define FEED_LOAD_READS    16        /* lines read under one lock */
+
+
+typedef struct {
+    char               *buf;
+    size_t              cap;
+    size_t              len;
+    unsigned long       lineno;
+    int                 scanned;     /* l is the scanner's */
+    feed_hints_t        hints;
+    feed_line_t         l;
+} feed_load_line_t;
+
+
+typedef struct {
+    FILE               *file;
+    unsigned            fast;
+    unsigned            threaded;
+
+    /* the reader's */
+
+    unsigned long       lineno;      /* lines read */
+    int                 error;       /* errno of a read error */
+
+    /* under mutex, when threaded */
+
+    pthread_mutex_t     mutex;
+    pthread_cond_t      cond;
+    size_t              head;        /* lines read */
+    size_t              tail;        /* lines done */
+    size_t              main_want;   /* head that main_waits for */
+    unsigned            main_waits;
+    unsigned            reader_waits;
+    unsigned            eof;
+    unsigned            stop;
+
+    feed_load_line_t    lines[FEED_LOAD_RING];
+    uint32_t            segs[FEED_LOAD_RING][FEED_LOAD_SEGS];
+    char                iobuf[1024 * 1024];
+} feed_load_t;
 
 
 static int feed_vec_reserve(feed_vec_t *v, size_t n);
 static int feed_vec_push(feed_vec_t *v, const void *elts, size_t n);
 static void feed_vec_trim(feed_vec_t *v);
 static uint32_t feed_hash(const void *data, size_t len);
+static int feed_str_eq(const feed_catalog_t *cat, uint32_t off,
+    const char *s, size_t len);
 static int feed_str_add(feed_catalog_t *cat, const char *s, size_t len,
     uint32_t *off);
 static int feed_strtab_intern(feed_catalog_t *cat, feed_strtab_t *t,
     const char *s, size_t len, uint32_t *idx);
-static int feed_seq_intern(feed_catalog_t *cat, const uint32_t *seq,
-    uint32_t n, uint32_t *off);
-static int feed_ids_insert(feed_catalog_t *cat, uint32_t idx);
-static int feed_ids_grow(feed_catalog_t *cat);
-static int feed_valid_name(const char *s, size_t len, size_t max, int dot);
+static int feed_strtab_intern_hash(feed_catalog_t *cat, feed_strtab_t *t,
+    const char *s, size_t len, uint32_t hv, uint32_t *idx);
+static int feed_seq_intern_hash(feed_catalog_t *cat, const uint32_t *seq,
+    uint32_t n, uint32_t hash, uint32_t *off);
+static int feed_ids_insert(feed_catalog_t *cat, uint32_t idx, uint32_t hv);
+static int feed_ids_grow(feed_catalog_t *cat, uint32_t nclips);
+static int feed_load_run(feed_catalog_t *cat, feed_load_t *ld,
+    feed_err_t *err);
+static size_t feed_load_wait(feed_load_t *ld, size_t k);
+static size_t feed_load_done(feed_load_t *ld, size_t k);
+static void *feed_load_reader(void *data);
+static int feed_load_read(feed_load_t *ld, feed_load_line_t *ll);
+static int feed_catalog_segs(feed_catalog_t *cat, feed_err_t *err);
+static int feed_catalog_add_line(feed_catalog_t *cat, feed_line_t *l,
+    feed_hints_t *hints, int scanned, const char *line, size_t len,
+    unsigned long lineno, feed_err_t *err);
+static void feed_hints_make(feed_line_t *l, feed_hints_t *hints);
+static uint32_t feed_catalog_find_hash(const feed_catalog_t *cat,
+    const char *id, size_t len, uint32_t hv);
+static uint32_t feed_strtab_probe(feed_catalog_t *cat, feed_strtab_t *t,
+    const char *s, size_t len, uint32_t hv, uint32_t *idx);
+static int feed_seqs_grow(feed_catalog_t *cat, int grow);
+static void feed_rehash(uint32_t *hash, uint32_t mask, const uint32_t *hv,
+    const uint32_t *e, uint32_t n);
+static uint32_t feed_seq_hash(const uint32_t *seq, uint32_t n);
+static int feed_catalog_check(feed_catalog_t *cat, feed_line_t *l,
+    feed_hints_t *hints);
+static int feed_catalog_commit(feed_catalog_t *cat, feed_line_t *l,
+    feed_hints_t *hints, unsigned long lineno, feed_err_t *err);
+static int feed_memo_match(feed_catalog_t *cat, feed_memo_t *m,
+    feed_line_rendition_t *r);
+static size_t feed_resolution_format(char *buf, uint32_t w, uint32_t h);
+static int feed_catalog_add_json(feed_catalog_t *cat, feed_line_t *l,
+    feed_hints_t *hints, const char *line, size_t len, unsigned long lineno,
+    feed_err_t *err);
+static int feed_parse_line(feed_catalog_t *cat, json_t *root,
+    feed_line_t *l, feed_err_t *err);
 static int feed_get_string(json_t *obj, const char *key, const char **s,
     size_t *len, int required, feed_err_t *err);
 static int feed_get_number(json_t *obj, const char *key, double *v,
     int integer, feed_err_t *err);
-static int feed_parse_renditions(feed_catalog_t *cat, json_t *arr,
-    double duration, uint32_t *media, feed_err_t *err);
+static int feed_parse_renditions(json_t *arr, double duration,
+    feed_line_t *l, feed_err_t *err);
 static int feed_parse_lineage(feed_catalog_t *cat, json_t *obj,
-    feed_clip_t *clip, const char *id, size_t id_len, unsigned long lineno,
-    feed_err_t *err);
+    feed_line_t *l, feed_err_t *err);
 static uint32_t feed_segment_count(const feed_catalog_t *cat,
     const feed_clip_t *clip);
 
@@ -126,6 +267,7 @@ feed_catalog_new(void)
     cat->creators.offs.size = sizeof(uint32_t);
     cat->sounds.offs.size = sizeof(uint32_t);
     cat->words.offs.size = sizeof(uint32_t);
+    cat->fast = 1;
 
     /* offset 0 of the string pool is the empty string */
 
@@ -158,58 +300,54 @@ feed_catalog_free(feed_catalog_t *cat)
     free(cat->words.hash);
     free(cat->ids);
     free(cat->seqs);
+    free(cat->segs);
     free(cat);
+}
+
+
+void
+feed_catalog_set_fast(feed_catalog_t *cat, int on)
+{
+    cat->fast = on ? 1 : 0;
 }
 
 
 int
 feed_catalog_load(feed_catalog_t *cat, const char *path, feed_err_t *err)
 {
-    int             rc;
-    FILE           *f;
-    char           *line;
-    size_t          cap;
-    ssize_t         n;
-    unsigned long   lineno;
+    int           rc;
+    size_t        i;
+    feed_load_t  *ld;
 
     err->line = 0;
 
-    f = fopen(path, "r");
-    if (f == NULL) {
-        feed_err_set(err, "cannot open: %s", strerror(errno));
+    ld = calloc(1, sizeof(feed_load_t));
+    if (ld == NULL) {
+        feed_err_set(err, "out of memory");
         return FEED_ERROR;
     }
 
-    line = NULL;
-    cap = 0;
-    lineno = 0;
-    rc = FEED_OK;
-
-    while ((n = getline(&line, &cap, f)) != -1) {
-        lineno++;
-
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
-            n--;
-        }
-
-        if (n == 0) {
-            continue;
-        }
-
-        if (feed_catalog_add(cat, line, (size_t) n, lineno, err) != FEED_OK) {
-            rc = FEED_ERROR;
-            break;
-        }
+    ld->file = fopen(path, "r");
+    if (ld->file == NULL) {
+        feed_err_set(err, "cannot open: %s", strerror(errno));
+        free(ld);
+        return FEED_ERROR;
     }
 
-    if (rc == FEED_OK && ferror(f)) {
-        err->line = lineno;
-        feed_err_set(err, "read error: %s", strerror(errno));
-        rc = FEED_ERROR;
+    /* large reads: stdio's default buffer makes a read() every 4K */
+
+    (void) setvbuf(ld->file, ld->iobuf, _IOFBF, sizeof(ld->iobuf));
+
+    ld->fast = cat->fast;
+
+    rc = feed_load_run(cat, ld, err);
+
+    for (i = 0; i < FEED_LOAD_RING; i++) {
+        free(ld->lines[i].buf);
     }
 
-    free(line);
-    fclose(f);
+    fclose(ld->file);
+    free(ld);
 
     if (rc != FEED_OK) {
         return rc;
@@ -219,26 +357,711 @@ feed_catalog_load(feed_catalog_t *cat, const char *path, feed_err_t *err)
 }
 
 
+/*
+ * Lines are read and scanned ahead, on a thread of their own when one
+ * can be had: that work is a pure function of the file.  This thread
+ * checks and commits them one by one in file order, as feed_catalog_add()
+ * would.
+ */
+
+static int
+feed_load_run(feed_catalog_t *cat, feed_load_t *ld, feed_err_t *err)
+{
+    int                rc;
+    size_t             k, avail;
+    pthread_t          reader;
+    sigset_t           all, old;
+    feed_load_line_t  *ll;
+
+    rc = FEED_OK;
+
+    /* jansson alone gains nothing from reading ahead on a thread */
+
+    if (ld->fast && pthread_mutex_init(&ld->mutex, NULL) == 0) {
+        if (pthread_cond_init(&ld->cond, NULL) == 0) {
+
+            /* signals are for the main thread, as if the reader were not */
+
+            sigfillset(&all);
+            pthread_sigmask(SIG_SETMASK, &all, &old);
+
+            ld->threaded = (pthread_create(&reader, NULL, feed_load_reader,
+                                           ld)
+                            == 0);
+
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+            if (!ld->threaded) {
+                pthread_cond_destroy(&ld->cond);
+            }
+        }
+
+        if (!ld->threaded) {
+            pthread_mutex_destroy(&ld->mutex);
+        }
+    }
+
+    avail = 0;
+
+    for (k = 0; /* void */; k++) {
+
+        if (k == avail) {
+            avail = feed_load_wait(ld, k);
+
+            if (k == avail) {
+                break;
+            }
+        }
+
+        ll = &ld->lines[k % FEED_LOAD_RING];
+
+        if (feed_catalog_add_line(cat, &ll->l, &ll->hints, ll->scanned,
+                                  ll->buf, ll->len, ll->lineno, err)
+            != FEED_OK)
+        {
+            rc = FEED_ERROR;
+            break;
+        }
+
+        if (ld->threaded && k % FEED_LOAD_BATCH == 0) {
+            avail = feed_load_done(ld, k);
+        }
+    }
+
+    if (ld->threaded) {
+        pthread_mutex_lock(&ld->mutex);
+        ld->stop = 1;
+        pthread_cond_signal(&ld->cond);
+        pthread_mutex_unlock(&ld->mutex);
+
+        pthread_join(reader, NULL);
+        pthread_cond_destroy(&ld->cond);
+        pthread_mutex_destroy(&ld->mutex);
+    }
+
+    if (rc == FEED_OK && ld->error) {
+        err->line = ld->lineno;
+        feed_err_set(err, "read error: %s", strerror(ld->error));
+        rc = FEED_ERROR;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Line k read if the file has it, and the next ones if they are there:
+ * returns how many lines have been read in all (k at the end).
+ */
+
+static size_t
+feed_load_wait(feed_load_t *ld, size_t k)
+{
+    size_t  avail;
+
+    if (!ld->threaded) {
+
+        /* lines before k are done: their slots are free again */
+
+        while (ld->head < k + FEED_LOAD_READS && !ld->eof) {
+            if (feed_load_read(ld, &ld->lines[ld->head % FEED_LOAD_RING])) {
+                ld->head++;
+
+            } else {
+                ld->eof = 1;
+            }
+        }
+
+        return ld->head;
+    }
+
+    pthread_mutex_lock(&ld->mutex);
+
+    ld->tail = k;
+
+    if (ld->reader_waits
+        && ld->head - ld->tail <= FEED_LOAD_RING - FEED_LOAD_BATCH)
+    {
+        pthread_cond_signal(&ld->cond);
+    }
+
+    /* wait for a batch of lines, not for each */
+
+    while (ld->head < k + 1 && !ld->eof) {
+        ld->main_want = k + FEED_LOAD_BATCH;
+        ld->main_waits = 1;
+        pthread_cond_wait(&ld->cond, &ld->mutex);
+    }
+
+    ld->main_waits = 0;
+    avail = ld->head;
+
+    pthread_mutex_unlock(&ld->mutex);
+
+    return avail;
+}
+
+
+/* lines before k are done, their slots are the reader's again */
+
+static size_t
+feed_load_done(feed_load_t *ld, size_t k)
+{
+    size_t  avail;
+
+    pthread_mutex_lock(&ld->mutex);
+
+    ld->tail = k;
+
+    if (ld->reader_waits
+        && ld->head - ld->tail <= FEED_LOAD_RING - FEED_LOAD_BATCH)
+    {
+        pthread_cond_signal(&ld->cond);
+    }
+
+    avail = ld->head;
+
+    pthread_mutex_unlock(&ld->mutex);
+
+    return avail;
+}
+
+
+static void *
+feed_load_reader(void *data)
+{
+    int           more;
+    size_t        head, n, i;
+    feed_load_t  *ld;
+
+    ld = data;
+    more = 1;
+
+    pthread_mutex_lock(&ld->mutex);
+
+    for ( ;; ) {
+        if (ld->head - ld->tail == FEED_LOAD_RING) {
+
+            /* the ring is full: wait for a batch of free slots */
+
+            ld->reader_waits = 1;
+
+            while (ld->head - ld->tail > FEED_LOAD_RING - FEED_LOAD_BATCH
+                   && !ld->stop)
+            {
+                pthread_cond_wait(&ld->cond, &ld->mutex);
+            }
+
+            ld->reader_waits = 0;
+        }
+
+        if (ld->stop) {
+            break;
+        }
+
+        /* a few lines into the free slots, the lock released */
+
+        head = ld->head;
+        n = FEED_LOAD_RING - (head - ld->tail);
+
+        if (n > FEED_LOAD_READS) {
+            n = FEED_LOAD_READS;
+        }
+
+        pthread_mutex_unlock(&ld->mutex);
+
+        for (i = 0; i < n; i++) {
+            more = feed_load_read(ld, &ld->lines[(head + i) % FEED_LOAD_RING]);
+
+            if (!more) {
+                break;
+            }
+        }
+
+        pthread_mutex_lock(&ld->mutex);
+
+        ld->head = head + i;
+
+        if (!more) {
+            ld->eof = 1;
+            pthread_cond_signal(&ld->cond);
+            break;
+        }
+
+        if (ld->main_waits && ld->head >= ld->main_want) {
+            pthread_cond_signal(&ld->cond);
+        }
+    }
+
+    pthread_mutex_unlock(&ld->mutex);
+
+    return NULL;
+}
+
+
+/*
+ * The next line that is not blank, scanned: 0 at the end of the file.
+ * Only the reader's fields of ld are touched, and the slot.
+ */
+
+static int
+feed_load_read(feed_load_t *ld, feed_load_line_t *ll)
+{
+    ssize_t  n;
+
+    do {
+        n = getline(&ll->buf, &ll->cap, ld->file);
+
+        if (n == -1) {
+            if (ferror(ld->file)) {
+                ld->error = errno ? errno : EIO;
+            }
+
+            return 0;
+        }
+
+        ld->lineno++;
+
+        while (n > 0 && (ll->buf[n - 1] == '\n' || ll->buf[n - 1] == '\r')) {
+            n--;
+        }
+
+    } while (n == 0);
+
+    ll->len = (size_t) n;
+    ll->lineno = ld->lineno;
+
+    /* the jansson path lent the slot another buffer */
+
+    ll->l.segs = ld->segs[ll - ld->lines];
+    ll->l.segs_max = FEED_LOAD_SEGS;
+
+    ll->scanned = ld->fast && ll->len <= FEED_LINE_MAX
+                  && feed_line_scan(&ll->l, ll->buf, ll->len) == FEED_OK;
+
+    if (ll->scanned) {
+        feed_hints_make(&ll->l, &ll->hints);
+    }
+
+    return 1;
+}
+
+
 int
 feed_catalog_add(feed_catalog_t *cat, const char *line, size_t len,
     unsigned long lineno, feed_err_t *err)
 {
-    int            rc;
-    json_t        *root, *v, *e;
-    size_t         i, id_len, caption_len, s_len;
-    double         num, duration;
-    uint32_t       idx, n, tags[FEED_TAGS_MAX + 1];
-    float          emb[FEED_EMBEDDING_MAX];
-    const char    *id, *caption, *s;
-    feed_clip_t    clip;
-    json_error_t   jerr;
+    int           scanned;
+    feed_line_t   l;
+    feed_hints_t  hints;
 
+    err->line = lineno;
+
+    if (feed_catalog_segs(cat, err) != FEED_OK) {
+        return FEED_ERROR;
+    }
+
+    l.segs = cat->segs;
+    l.segs_max = FEED_LINE_SEGS_MAX;
+
+    scanned = cat->fast && len <= FEED_LINE_MAX
+              && feed_line_scan(&l, line, len) == FEED_OK;
+
+    if (scanned) {
+        feed_hints_make(&l, &hints);
+    }
+
+    return feed_catalog_add_line(cat, &l, &hints, scanned, line, len, lineno,
+                                 err);
+}
+
+
+static void
+feed_hints_make(feed_line_t *l, feed_hints_t *hints)
+{
+    uint32_t                i;
+    feed_line_rendition_t  *r;
+
+    hints->id = feed_hash(l->id, l->id_len);
+    hints->creator = feed_hash(l->creator, l->creator_len);
+
+    for (i = 0; i < l->nrenditions; i++) {
+        r = &l->renditions[i];
+
+        hints->segs[i] = (i > 0 && r->segments == r[-1].segments)
+                         ? hints->segs[i - 1]
+                         : feed_seq_hash(l->segs + r->segments,
+                                         r->nsegments);
+    }
+}
+
+
+/* the segments of a line that jansson parses wait here */
+
+static int
+feed_catalog_segs(feed_catalog_t *cat, feed_err_t *err)
+{
+    if (cat->segs != NULL) {
+        return FEED_OK;
+    }
+
+    cat->segs = malloc(FEED_LINE_SEGS_MAX * sizeof(uint32_t));
+    if (cat->segs == NULL) {
+        feed_err_set(err, "out of memory");
+        return FEED_ERROR;
+    }
+
+    return FEED_OK;
+}
+
+
+/*
+ * The scanner takes the common lines, scanned says whether it took this
+ * one; whatever it declined, jansson parses, and so reports every error
+ * as it always has.
+ */
+
+static int
+feed_catalog_add_line(feed_catalog_t *cat, feed_line_t *l,
+    feed_hints_t *hints, int scanned, const char *line, size_t len,
+    unsigned long lineno, feed_err_t *err)
+{
     err->line = lineno;
 
     if (len > FEED_LINE_MAX) {
         feed_err_set(err, "line longer than %d bytes", FEED_LINE_MAX);
         return FEED_ERROR;
     }
+
+    if (scanned && feed_catalog_check(cat, l, hints) == FEED_OK) {
+        return feed_catalog_commit(cat, l, hints, lineno, err);
+    }
+
+    if (feed_catalog_segs(cat, err) != FEED_OK) {
+        return FEED_ERROR;
+    }
+
+    l->segs = cat->segs;
+    l->segs_max = FEED_LINE_SEGS_MAX;
+
+    return feed_catalog_add_json(cat, l, hints, line, len, lineno, err);
+}
+
+
+static int
+feed_memo_match(feed_catalog_t *cat, feed_memo_t *m, feed_line_rendition_t *r)
+{
+    const uint32_t  *offs;
+
+    offs = cat->words.offs.data;
+
+    return m->valid
+           && m->width == r->width
+           && m->height == r->height
+           && feed_str_eq(cat, offs[m->name], r->name, r->name_len)
+           && feed_str_eq(cat, offs[m->codecs], r->codecs, r->codecs_len);
+}
+
+
+/* what the scanner left to check: the rules that involve other clips */
+
+static int
+feed_catalog_check(feed_catalog_t *cat, feed_line_t *l, feed_hints_t *hints)
+{
+    uint32_t  p;
+
+    if (feed_catalog_find_hash(cat, l->id, l->id_len, hints->id)
+        != FEED_NONE)
+    {
+        return FEED_DECLINED;
+    }
+
+    if (cat->dim != 0 && l->dim != cat->dim) {
+        return FEED_DECLINED;
+    }
+
+    l->parent_idx = FEED_NONE;
+
+    if (l->lineage == FEED_LINEAGE_NONE) {
+        return FEED_OK;
+    }
+
+    p = feed_catalog_find(cat, l->parent, l->parent_len);
+
+    if (p != FEED_NONE) {
+        if (l->lineage == FEED_LINEAGE_STITCH
+            && l->parent_segments
+               > feed_segment_count(cat, feed_catalog_clip(cat, p)))
+        {
+            return FEED_DECLINED;
+        }
+
+        l->parent_idx = p;
+    }
+
+    return FEED_OK;
+}
+
+
+/*
+ * A checked line joins the catalog.  Nothing here can fail for a reason
+ * the line could fix, and a line that failed a check has left nothing
+ * behind.
+ */
+
+static int
+feed_catalog_commit(feed_catalog_t *cat, feed_line_t *l, feed_hints_t *hints,
+    unsigned long lineno, feed_err_t *err)
+{
+    char                    res[32];
+    size_t                  len;
+    uint32_t                i, idx, hv, tags_hash, tags[FEED_TAGS_MAX];
+    uint32_t                desc[FEED_RENDITIONS_MAX][5];
+    uint32_t                desc_hash[FEED_RENDITIONS_MAX];
+    uint32_t                list[2 * FEED_RENDITIONS_MAX];
+    feed_clip_t             clip;
+    feed_memo_t            *m;
+    feed_pending_t          pend;
+    feed_line_rendition_t  *r;
+
+    memset(&clip, 0, sizeof(feed_clip_t));
+    clip.parent = l->parent_idx;
+    clip.created = l->created;
+    clip.duration_ms = l->duration_ms;
+    clip.offset_ms = l->offset_ms;
+    clip.parent_segments = l->parent_segments;
+    clip.lineage = l->lineage;
+    clip.layout = l->layout;
+
+    if (feed_strtab_intern_hash(cat, &cat->creators, l->creator,
+                                l->creator_len, hints->creator, &clip.creator)
+        != FEED_OK
+        || feed_strtab_intern(cat, &cat->sounds, l->sound, l->sound_len,
+                              &clip.sound)
+           != FEED_OK)
+    {
+        goto nomem;
+    }
+
+    for (i = 0; i < l->ntags; i++) {
+        if (feed_strtab_intern(cat, &cat->words, l->tags[i], l->tag_lens[i],
+                               &tags[i])
+            != FEED_OK)
+        {
+            goto nomem;
+        }
+    }
+
+    /* desc: name, codecs, resolution, bandwidth, width << 16 | height */
+
+    for (i = 0; i < l->nrenditions; i++) {
+        r = &l->renditions[i];
+        m = &cat->memo[i];
+
+        /* a clip's ladder is usually the one before's: known strings */
+
+        if (feed_memo_match(cat, m, r)) {
+            desc[i][0] = m->name;
+            desc[i][1] = m->codecs;
+            desc[i][2] = m->res;
+
+        } else {
+            len = feed_resolution_format(res, r->width, r->height);
+
+            if (feed_strtab_intern(cat, &cat->words, r->name, r->name_len,
+                                   &desc[i][0])
+                != FEED_OK
+                || feed_strtab_intern(cat, &cat->words, r->codecs,
+                                      r->codecs_len, &desc[i][1])
+                   != FEED_OK
+                || feed_strtab_intern(cat, &cat->words, res, len,
+                                      &desc[i][2])
+                   != FEED_OK)
+            {
+                goto nomem;
+            }
+
+            m->name = desc[i][0];
+            m->codecs = desc[i][1];
+            m->res = desc[i][2];
+            m->width = r->width;
+            m->height = r->height;
+            m->valid = 1;
+        }
+
+        desc[i][3] = r->bandwidth;
+        desc[i][4] = r->width << 16 | r->height;
+    }
+
+    /*
+     * Sequences next (another pool, so this order of the two changes
+     * nothing): their slots are likely cache misses, prefetched all at
+     * once so that they overlap.
+     */
+
+    tags_hash = feed_seq_hash(tags, l->ntags);
+
+    for (i = 0; i < l->nrenditions; i++) {
+        desc_hash[i] = feed_seq_hash(desc[i], 5);
+    }
+
+    if (cat->seqs_cap) {
+        feed_prefetch(&cat->seqs[tags_hash & (cat->seqs_cap - 1)]);
+
+        for (i = 0; i < l->nrenditions; i++) {
+            feed_prefetch(&cat->seqs[desc_hash[i] & (cat->seqs_cap - 1)]);
+        }
+    }
+
+    if (feed_seq_intern_hash(cat, tags, l->ntags, tags_hash, &clip.tags)
+        != FEED_OK)
+    {
+        goto nomem;
+    }
+
+    for (i = 0; i < l->nrenditions; i++) {
+        r = &l->renditions[i];
+
+        if (feed_seq_intern_hash(cat, desc[i], 5, desc_hash[i], &list[2 * i])
+            != FEED_OK)
+        {
+            goto nomem;
+        }
+
+        /* renditions usually share their segments: intern them once */
+
+        if (i > 0
+            && r[-1].nsegments == r->nsegments
+            && (r[-1].segments == r->segments
+                || memcmp(l->segs + r[-1].segments, l->segs + r->segments,
+                          r->nsegments * sizeof(uint32_t))
+                   == 0))
+        {
+            list[2 * i + 1] = list[2 * i - 1];
+            continue;
+        }
+
+        if (feed_seq_intern_hash(cat, l->segs + r->segments, r->nsegments,
+                                 hints->segs[i], &list[2 * i + 1])
+            != FEED_OK)
+        {
+            goto nomem;
+        }
+    }
+
+    /*
+     * The ladder's slot is a likely cache miss: it is prefetched, and
+     * the strings are appended meanwhile (another pool, so the order of
+     * the two does not matter).
+     */
+
+    hv = feed_seq_hash(list, 2 * l->nrenditions);
+    feed_prefetch(&cat->seqs[hv & (cat->seqs_cap - 1)]);
+
+    /* the parent may come later in the file: resolved in finish() */
+
+    if (clip.lineage != FEED_LINEAGE_NONE && clip.parent == FEED_NONE) {
+        if (feed_str_add(cat, l->parent, l->parent_len, &pend.off)
+            != FEED_OK)
+        {
+            goto nomem;
+        }
+
+        pend.line = (uint32_t) lineno;
+        pend.clip = FEED_NONE;
+
+        if (feed_vec_push(&cat->pending, &pend, 1) != FEED_OK) {
+            goto nomem;
+        }
+    }
+
+    if (feed_str_add(cat, l->id, l->id_len, &clip.id) != FEED_OK
+        || feed_str_add(cat, l->caption, l->caption_len, &clip.caption)
+           != FEED_OK)
+    {
+        goto nomem;
+    }
+
+    if (feed_seq_intern_hash(cat, list, 2 * l->nrenditions, hv, &clip.media)
+        != FEED_OK)
+    {
+        goto nomem;
+    }
+
+    clip.embedding = (uint32_t) cat->floats.len;
+
+    if (feed_vec_push(&cat->floats, l->embedding, l->dim) != FEED_OK) {
+        goto nomem;
+    }
+
+    cat->dim = l->dim;
+
+    idx = (uint32_t) cat->clips.len;
+
+    if (feed_vec_push(&cat->clips, &clip, 1) != FEED_OK) {
+        goto nomem;
+    }
+
+    if (feed_ids_insert(cat, idx, hints->id) != FEED_OK) {
+        cat->clips.len--;
+        goto nomem;
+    }
+
+    if (clip.lineage != FEED_LINEAGE_NONE && clip.parent == FEED_NONE) {
+        ((feed_pending_t *) cat->pending.data)[cat->pending.len - 1].clip =
+                                                                          idx;
+    }
+
+    return FEED_OK;
+
+nomem:
+
+    feed_err_set(err, "out of memory");
+    return FEED_ERROR;
+}
+
+
+/* the canonical spelling, without the leading zeros the line may have */
+
+static size_t
+feed_resolution_format(char *buf, uint32_t w, uint32_t h)
+{
+    char      digits[10];
+    size_t    len, n;
+    uint32_t  v, k;
+
+    len = 0;
+
+    for (k = 0; k < 2; k++) {
+        if (k == 1) {
+            buf[len++] = 'x';
+        }
+
+        v = k ? h : w;
+        n = 0;
+
+        do {
+            digits[n++] = (char) ('0' + v % 10);
+            v /= 10;
+        } while (v);
+
+        while (n) {
+            buf[len++] = digits[--n];
+        }
+    }
+
+    return len;
+}
+
+
+static int
+feed_catalog_add_json(feed_catalog_t *cat, feed_line_t *l,
+    feed_hints_t *hints, const char *line, size_t len, unsigned long lineno,
+    feed_err_t *err)
+{
+    int            rc;
+    json_t        *root;
+    json_error_t   jerr;
 
     root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
@@ -247,104 +1070,132 @@ feed_catalog_add(feed_catalog_t *cat, const char *line, size_t len,
         return FEED_ERROR;
     }
 
-    rc = FEED_ERROR;
-    memset(&clip, 0, sizeof(feed_clip_t));
-    clip.parent = FEED_NONE;
+    /* l points into root's strings until the line is committed */
+
+    rc = feed_parse_line(cat, root, l, err);
+
+    if (rc == FEED_OK) {
+        feed_hints_make(l, hints);
+        rc = feed_catalog_commit(cat, l, hints, lineno, err);
+    }
+
+    json_decref(root);
+    return rc;
+}
+
+
+/*
+ * The jansson path: the same rules as the scanner, checked in a fixed
+ * order so that a line with several problems always gets the same
+ * message.
+ */
+
+static int
+feed_parse_line(feed_catalog_t *cat, json_t *root, feed_line_t *l,
+    feed_err_t *err)
+{
+    json_t       *v, *e;
+    size_t        i, s_len;
+    double        num, duration;
+    uint32_t      n;
+    const char   *s;
+
+    l->parent = NULL;
+    l->parent_len = 0;
+    l->parent_idx = FEED_NONE;
+    l->offset_ms = 0;
+    l->parent_segments = 0;
+    l->lineage = FEED_LINEAGE_NONE;
+    l->layout = FEED_LAYOUT_SIDE;
 
     if (!json_is_object(root)) {
         feed_err_set(err, "a catalog line must be a JSON object");
-        goto done;
+        return FEED_ERROR;
     }
 
     /* id */
 
-    if (feed_get_string(root, "id", &id, &id_len, 1, err) != FEED_OK) {
-        goto done;
+    if (feed_get_string(root, "id", &l->id, &l->id_len, 1, err) != FEED_OK) {
+        return FEED_ERROR;
     }
 
-    if (!feed_valid_name(id, id_len, FEED_ID_MAX, 0)) {
+    if (!feed_line_valid_name(l->id, l->id_len, FEED_ID_MAX, 0)) {
         feed_err_set(err, "bad \"id\": 1 to %d of A-Z a-z 0-9 _ -",
                      FEED_ID_MAX);
-        goto done;
+        return FEED_ERROR;
     }
 
-    if (feed_catalog_find(cat, id, id_len) != FEED_NONE) {
-        feed_err_set(err, "duplicate id \"%.*s\"", (int) id_len, id);
-        goto done;
+    if (feed_catalog_find(cat, l->id, l->id_len) != FEED_NONE) {
+        feed_err_set(err, "duplicate id \"%.*s\"", (int) l->id_len, l->id);
+        return FEED_ERROR;
     }
 
     /* creator and sound */
 
-    if (feed_get_string(root, "creator", &s, &s_len, 1, err) != FEED_OK) {
-        goto done;
+    if (feed_get_string(root, "creator", &l->creator, &l->creator_len, 1,
+                        err)
+        != FEED_OK)
+    {
+        return FEED_ERROR;
     }
 
-    if (!feed_valid_name(s, s_len, FEED_ID_MAX, 1)) {
+    if (!feed_line_valid_name(l->creator, l->creator_len, FEED_ID_MAX, 1)) {
         feed_err_set(err, "bad \"creator\": 1 to %d of A-Z a-z 0-9 _ - .",
                      FEED_ID_MAX);
-        goto done;
+        return FEED_ERROR;
     }
 
-    if (feed_strtab_intern(cat, &cat->creators, s, s_len, &clip.creator)
+    if (feed_get_string(root, "sound", &l->sound, &l->sound_len, 1, err)
         != FEED_OK)
     {
-        goto nomem;
+        return FEED_ERROR;
     }
 
-    if (feed_get_string(root, "sound", &s, &s_len, 1, err) != FEED_OK) {
-        goto done;
-    }
-
-    if (!feed_valid_name(s, s_len, FEED_ID_MAX, 1)) {
+    if (!feed_line_valid_name(l->sound, l->sound_len, FEED_ID_MAX, 1)) {
         feed_err_set(err, "bad \"sound\": 1 to %d of A-Z a-z 0-9 _ - .",
                      FEED_ID_MAX);
-        goto done;
-    }
-
-    if (feed_strtab_intern(cat, &cat->sounds, s, s_len, &clip.sound)
-        != FEED_OK)
-    {
-        goto nomem;
+        return FEED_ERROR;
     }
 
     /* created and duration */
 
     if (feed_get_number(root, "created", &num, 1, err) != FEED_OK) {
-        goto done;
+        return FEED_ERROR;
     }
 
     if (num < 1 || num > 4102444800.0) {
         feed_err_set(err, "absurd \"created\": %.0f is not a unix time "
                      "between 1970 and 2100", num);
-        goto done;
+        return FEED_ERROR;
     }
 
-    clip.created = (uint32_t) num;
+    l->created = (uint32_t) num;
 
     if (feed_get_number(root, "duration", &duration, 0, err) != FEED_OK) {
-        goto done;
+        return FEED_ERROR;
     }
 
     if (!(duration > 0 && duration <= 3600)) {
         feed_err_set(err, "absurd \"duration\": %g, must be > 0 and "
                      "<= 3600 seconds", duration);
-        goto done;
+        return FEED_ERROR;
     }
 
-    clip.duration_ms = (uint32_t) lround(duration * 1000);
+    l->duration_ms = feed_line_ms(duration);
 
     /* caption */
 
-    if (feed_get_string(root, "caption", &caption, &caption_len, 1, err)
+    if (feed_get_string(root, "caption", &l->caption, &l->caption_len, 1,
+                        err)
         != FEED_OK)
     {
-        goto done;
+        return FEED_ERROR;
     }
 
-    if (caption_len > FEED_CAPTION_MAX) {
+    if (l->caption_len > FEED_CAPTION_MAX) {
         feed_err_set(err, "\"caption\" longer than %d bytes",
                      FEED_CAPTION_MAX);
-        goto done;
+        return FEED_ERROR;
     }
 
     /* tags */
@@ -353,13 +1204,13 @@ feed_catalog_add(feed_catalog_t *cat, const char *line, size_t len,
     if (!json_is_array(v)) {
         feed_err_set(err, v ? "\"tags\" must be an array of strings"
                             : "missing field \"tags\"");
-        goto done;
+        return FEED_ERROR;
     }
 
     n = (uint32_t) json_array_size(v);
     if (n > FEED_TAGS_MAX) {
         feed_err_set(err, "more than %d \"tags\"", FEED_TAGS_MAX);
-        goto done;
+        return FEED_ERROR;
     }
 
     for (i = 0; i < n; i++) {
@@ -372,19 +1223,14 @@ feed_catalog_add(feed_catalog_t *cat, const char *line, size_t len,
         {
             feed_err_set(err, "bad tag #%zu: a string of 1 to %d bytes",
                          i + 1, FEED_TAG_LEN_MAX);
-            goto done;
+            return FEED_ERROR;
         }
 
-        if (feed_strtab_intern(cat, &cat->words, s, s_len, &tags[i])
-            != FEED_OK)
-        {
-            goto nomem;
-        }
+        l->tags[i] = s;
+        l->tag_lens[i] = s_len;
     }
 
-    if (feed_seq_intern(cat, tags, n, &clip.tags) != FEED_OK) {
-        goto nomem;
-    }
+    l->ntags = n;
 
     /* embedding */
 
@@ -392,101 +1238,59 @@ feed_catalog_add(feed_catalog_t *cat, const char *line, size_t len,
     if (!json_is_array(v)) {
         feed_err_set(err, v ? "\"embedding\" must be an array of numbers"
                             : "missing field \"embedding\"");
-        goto done;
+        return FEED_ERROR;
     }
 
     n = (uint32_t) json_array_size(v);
     if (n == 0 || n > FEED_EMBEDDING_MAX) {
         feed_err_set(err, "\"embedding\" must have 1 to %d numbers",
                      FEED_EMBEDDING_MAX);
-        goto done;
+        return FEED_ERROR;
     }
 
     if (cat->dim != 0 && n != cat->dim) {
         feed_err_set(err, "\"embedding\" has %u numbers, the catalog's "
                      "clips have %u", n, cat->dim);
-        goto done;
+        return FEED_ERROR;
     }
 
     for (i = 0; i < n; i++) {
         e = json_array_get(v, i);
         if (!json_is_number(e)) {
             feed_err_set(err, "\"embedding\" must be an array of numbers");
-            goto done;
+            return FEED_ERROR;
         }
 
         num = json_number_value(e);
         if (!isfinite(num) || fabs(num) > 1e6) {
             feed_err_set(err, "absurd \"embedding\" value %g", num);
-            goto done;
+            return FEED_ERROR;
         }
 
-        emb[i] = (float) num;
+        l->embedding[i] = (float) num;
     }
+
+    l->dim = n;
 
     /* renditions */
 
-    if (feed_parse_renditions(cat, json_object_get(root, "renditions"),
-                              duration, &clip.media, err)
+    if (feed_parse_renditions(json_object_get(root, "renditions"), duration,
+                              l, err)
         != FEED_OK)
     {
-        goto done;
+        return FEED_ERROR;
     }
 
     /* lineage */
 
     v = json_object_get(root, "lineage");
     if (v != NULL && !json_is_null(v)) {
-        if (feed_parse_lineage(cat, v, &clip, id, id_len, lineno, err)
-            != FEED_OK)
-        {
-            goto done;
+        if (feed_parse_lineage(cat, v, l, err) != FEED_OK) {
+            return FEED_ERROR;
         }
     }
 
-    /* commit: nothing below can fail for a reason the line could fix */
-
-    if (feed_str_add(cat, id, id_len, &clip.id) != FEED_OK
-        || feed_str_add(cat, caption, caption_len, &clip.caption) != FEED_OK)
-    {
-        goto nomem;
-    }
-
-    clip.embedding = (uint32_t) cat->floats.len;
-
-    if (feed_vec_push(&cat->floats, emb, n) != FEED_OK) {
-        goto nomem;
-    }
-
-    cat->dim = n;
-
-    idx = (uint32_t) cat->clips.len;
-
-    if (feed_vec_push(&cat->clips, &clip, 1) != FEED_OK) {
-        goto nomem;
-    }
-
-    if (feed_ids_insert(cat, idx) != FEED_OK) {
-        cat->clips.len--;
-        goto nomem;
-    }
-
-    if (clip.lineage != FEED_LINEAGE_NONE && clip.parent == FEED_NONE) {
-        ((feed_pending_t *) cat->pending.data)[cat->pending.len - 1].clip =
-                                                                          idx;
-    }
-
-    rc = FEED_OK;
-    goto done;
-
-nomem:
-
-    feed_err_set(err, "out of memory");
-
-done:
-
-    json_decref(root);
-    return rc;
+    return FEED_OK;
 }
 
 
@@ -494,10 +1298,14 @@ int
 feed_catalog_finish(feed_catalog_t *cat, feed_err_t *err)
 {
     size_t           i;
-    uint32_t         steps, p, nseg;
+    uint8_t         *mark;
+    uint32_t         p, nseg;
     const char      *parent;
     feed_clip_t     *clips, *c;
     feed_pending_t  *pend;
+
+    free(cat->segs);
+    cat->segs = NULL;
 
     clips = cat->clips.data;
     pend = cat->pending.data;
@@ -534,13 +1342,31 @@ feed_catalog_finish(feed_catalog_t *cat, feed_err_t *err)
         c->parent = p;
     }
 
-    /* a forward reference can close a loop: walk each chain once */
+    /*
+     * A forward reference can close a loop.  Each chain is followed from
+     * a clip that had one until it ends, meets a clip of an earlier chain
+     * (which ended: FEED_MARK_DONE), or meets itself (FEED_MARK_WALK): a
+     * loop.  A clip is walked at most twice in all.
+     */
 
-    for (i = 0; i < cat->pending.len; i++) {
-        p = pend[i].clip;
+    if (cat->pending.len) {
+        mark = calloc(cat->clips.len, 1);
+        if (mark == NULL) {
+            err->line = 0;
+            feed_err_set(err, "out of memory");
+            return FEED_ERROR;
+        }
 
-        for (steps = 0; p != FEED_NONE; steps++) {
-            if (steps > cat->clips.len) {
+        for (i = 0; i < cat->pending.len; i++) {
+            p = pend[i].clip;
+
+            while (p != FEED_NONE && mark[p] == FEED_MARK_NONE) {
+                mark[p] = FEED_MARK_WALK;
+                p = clips[p].parent;
+            }
+
+            if (p != FEED_NONE && mark[p] == FEED_MARK_WALK) {
+                free(mark);
                 err->line = pend[i].line;
                 feed_err_set(err, "lineage loop through \"%s\"",
                              (const char *) cat->strings.data
@@ -548,8 +1374,15 @@ feed_catalog_finish(feed_catalog_t *cat, feed_err_t *err)
                 return FEED_ERROR;
             }
 
-            p = clips[p].parent;
+            for (p = pend[i].clip;
+                 p != FEED_NONE && mark[p] == FEED_MARK_WALK;
+                 p = clips[p].parent)
+            {
+                mark[p] = FEED_MARK_DONE;
+            }
         }
+
+        free(mark);
     }
 
     free(cat->pending.data);
@@ -586,8 +1419,15 @@ feed_catalog_dim(const feed_catalog_t *cat)
 uint32_t
 feed_catalog_find(const feed_catalog_t *cat, const char *id, size_t len)
 {
-    uint32_t            h, mask, slot;
-    const char         *s;
+    return feed_catalog_find_hash(cat, id, len, feed_hash(id, len));
+}
+
+
+static uint32_t
+feed_catalog_find_hash(const feed_catalog_t *cat, const char *id, size_t len,
+    uint32_t hv)
+{
+    uint32_t            h, e, mask, slot;
     const feed_clip_t  *clips;
 
     if (cat->ids_cap == 0) {
@@ -597,11 +1437,14 @@ feed_catalog_find(const feed_catalog_t *cat, const char *id, size_t len)
     clips = cat->clips.data;
     mask = cat->ids_cap - 1;
 
-    for (h = feed_hash(id, len) & mask; cat->ids[h]; h = (h + 1) & mask) {
-        slot = cat->ids[h] - 1;
-        s = (const char *) cat->strings.data + clips[slot].id;
+    for (h = hv & mask; (e = cat->ids[h]); h = (h + 1) & mask) {
+        if (FEED_TAG(e ^ hv, mask) != 0) {
+            continue;
+        }
 
-        if (strncmp(s, id, len) == 0 && s[len] == '\0') {
+        slot = (e & mask) - 1;
+
+        if (feed_str_eq(cat, clips[slot].id, id, len)) {
             return slot;
         }
     }
@@ -785,18 +1628,15 @@ feed_segment_count(const feed_catalog_t *cat, const feed_clip_t *clip)
 
 
 static int
-feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
-    uint32_t *media, feed_err_t *err)
+feed_parse_renditions(json_t *arr, double duration, feed_line_t *l,
+    feed_err_t *err)
 {
-    int          used;
-    char         res[32];
-    json_t      *r, *v, *segs;
-    size_t       i, j, k, len, nseg;
-    double       num, sum;
-    uint32_t     n, desc[5], list[2 * FEED_RENDITIONS_MAX], *us;
-    unsigned     w, h;
-    const char  *s, *names[FEED_RENDITIONS_MAX];
-    size_t       name_lens[FEED_RENDITIONS_MAX];
+    json_t                 *r, *v, *segs;
+    size_t                  i, j, k, len, nseg;
+    double                  num, sum;
+    uint32_t                n, w, h, used, *us;
+    const char             *s;
+    feed_line_rendition_t  *lr;
 
     if (!json_is_array(arr)) {
         feed_err_set(err, arr ? "\"renditions\" must be an array"
@@ -811,7 +1651,11 @@ feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
         return FEED_ERROR;
     }
 
+    used = 0;
+
     for (i = 0; i < n; i++) {
+        lr = &l->renditions[i];
+
         r = json_array_get(arr, i);
         if (!json_is_object(r)) {
             feed_err_set(err, "rendition #%zu must be an object", i + 1);
@@ -822,76 +1666,51 @@ feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
             goto field;
         }
 
-        if (!feed_valid_name(s, len, FEED_RENDITION_MAX, 0)) {
+        if (!feed_line_valid_name(s, len, FEED_RENDITION_MAX, 0)) {
             feed_err_set(err, "rendition #%zu: bad \"name\": 1 to %d of "
                          "A-Z a-z 0-9 _ -", i + 1, FEED_RENDITION_MAX);
             return FEED_ERROR;
         }
 
         for (k = 0; k < i; k++) {
-            if (name_lens[k] == len && memcmp(names[k], s, len) == 0) {
+            if (l->renditions[k].name_len == len
+                && memcmp(l->renditions[k].name, s, len) == 0)
+            {
                 feed_err_set(err, "duplicate rendition \"%.*s\"",
                              (int) len, s);
                 return FEED_ERROR;
             }
         }
 
-        names[i] = s;
-        name_lens[i] = len;
-
-        if (feed_strtab_intern(cat, &cat->words, s, len, &desc[0])
-            != FEED_OK)
-        {
-            goto nomem;
-        }
+        lr->name = s;
+        lr->name_len = len;
 
         if (feed_get_string(r, "codecs", &s, &len, 1, err) != FEED_OK) {
             goto field;
         }
 
-        if (len == 0 || len > 128 || strspn(s,
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                "0123456789.,_-") != len)
-        {
+        if (!feed_line_valid_codecs(s, len)) {
             feed_err_set(err, "rendition \"%.*s\": bad \"codecs\"",
-                         (int) name_lens[i], names[i]);
+                         (int) lr->name_len, lr->name);
             return FEED_ERROR;
         }
 
-        if (feed_strtab_intern(cat, &cat->words, s, len, &desc[1])
-            != FEED_OK)
-        {
-            goto nomem;
-        }
+        lr->codecs = s;
+        lr->codecs_len = len;
 
         if (feed_get_string(r, "resolution", &s, &len, 1, err) != FEED_OK) {
             goto field;
         }
 
-        w = h = 0;
-
-        if (len >= sizeof(res)
-            || strspn(s, "0123456789x") != len
-            || (memcpy(res, s, len), res[len] = '\0', used = 0,
-                sscanf(res, "%5ux%5u%n", &w, &h, &used) != 2)
-            || (size_t) used != len
-            || w < 16 || w > 8192 || h < 16 || h > 8192)
-        {
+        if (!feed_line_resolution(s, len, &w, &h)) {
             feed_err_set(err, "rendition \"%.*s\": bad \"resolution\", "
                          "want WIDTHxHEIGHT between 16 and 8192",
-                         (int) name_lens[i], names[i]);
+                         (int) lr->name_len, lr->name);
             return FEED_ERROR;
         }
 
-        /* keep the canonical spelling: no leading zeros */
-
-        len = (size_t) snprintf(res, sizeof(res), "%ux%u", w, h);
-
-        if (feed_strtab_intern(cat, &cat->words, res, len, &desc[2])
-            != FEED_OK)
-        {
-            goto nomem;
-        }
+        lr->width = w;
+        lr->height = h;
 
         if (feed_get_number(r, "bandwidth", &num, 1, err) != FEED_OK) {
             goto field;
@@ -900,21 +1719,16 @@ feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
         if (num < 1000 || num > 1e9) {
             feed_err_set(err, "rendition \"%.*s\": absurd \"bandwidth\" "
                          "%.0f, want 1000 to 1000000000 bits per second",
-                         (int) name_lens[i], names[i], num);
+                         (int) lr->name_len, lr->name, num);
             return FEED_ERROR;
         }
 
-        desc[3] = (uint32_t) num;
-        desc[4] = (uint32_t) (w << 16 | h);
-
-        if (feed_seq_intern(cat, desc, 5, &list[2 * i]) != FEED_OK) {
-            goto nomem;
-        }
+        lr->bandwidth = (uint32_t) num;
 
         segs = json_object_get(r, "segments");
         if (!json_is_array(segs)) {
-            feed_err_set(err, "rendition \"%.*s\": %s", (int) name_lens[i],
-                         names[i], segs ? "\"segments\" must be an array"
+            feed_err_set(err, "rendition \"%.*s\": %s", (int) lr->name_len,
+                         lr->name, segs ? "\"segments\" must be an array"
                                         : "missing field \"segments\"");
             return FEED_ERROR;
         }
@@ -922,16 +1736,12 @@ feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
         nseg = json_array_size(segs);
         if (nseg == 0 || nseg > FEED_SEGMENTS_MAX) {
             feed_err_set(err, "rendition \"%.*s\": \"segments\" must have "
-                         "1 to %d durations", (int) name_lens[i], names[i],
+                         "1 to %d durations", (int) lr->name_len, lr->name,
                          FEED_SEGMENTS_MAX);
             return FEED_ERROR;
         }
 
-        us = malloc(nseg * sizeof(uint32_t));
-        if (us == NULL) {
-            goto nomem;
-        }
-
+        us = l->segs + used;
         sum = 0;
 
         for (j = 0; j < nseg; j++) {
@@ -939,42 +1749,29 @@ feed_parse_renditions(feed_catalog_t *cat, json_t *arr, double duration,
             num = json_is_number(v) ? json_number_value(v) : -1;
 
             if (!(num > 0 && num <= 60)) {
-                free(us);
                 feed_err_set(err, "rendition \"%.*s\": absurd segment #%zu "
                              "duration, want > 0 and <= 60 seconds",
-                             (int) name_lens[i], names[i], j);
+                             (int) lr->name_len, lr->name, j);
                 return FEED_ERROR;
             }
 
-            us[j] = (uint32_t) llround(num * 1e6);
-            if (us[j] == 0) {
-                us[j] = 1;
-            }
-
+            us[j] = feed_line_segment_us(num);
             sum += num;
         }
 
-        if (fabs(sum - duration) > 0.5 + duration / 100) {
-            free(us);
+        if (!feed_line_sum_ok(sum, duration)) {
             feed_err_set(err, "rendition \"%.*s\": segments add up to "
                          "%.3f s but \"duration\" is %.3f s",
-                         (int) name_lens[i], names[i], sum, duration);
+                         (int) lr->name_len, lr->name, sum, duration);
             return FEED_ERROR;
         }
 
-        if (feed_seq_intern(cat, us, (uint32_t) nseg, &list[2 * i + 1])
-            != FEED_OK)
-        {
-            free(us);
-            goto nomem;
-        }
-
-        free(us);
+        lr->segments = used;
+        lr->nsegments = (uint32_t) nseg;
+        used += (uint32_t) nseg;
     }
 
-    if (feed_seq_intern(cat, list, 2 * n, media) != FEED_OK) {
-        goto nomem;
-    }
+    l->nrenditions = n;
 
     return FEED_OK;
 
@@ -990,24 +1787,18 @@ field:
     }
 
     return FEED_ERROR;
-
-nomem:
-
-    feed_err_set(err, "out of memory");
-    return FEED_ERROR;
 }
 
 
 static int
-feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_clip_t *clip,
-    const char *id, size_t id_len, unsigned long lineno, feed_err_t *err)
+feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_line_t *l,
+    feed_err_t *err)
 {
-    json_t          *v;
-    size_t           len;
-    double           num;
-    uint32_t         p, nseg;
-    const char      *kind, *parent, *s;
-    feed_pending_t   pend;
+    json_t       *v;
+    size_t        len;
+    double        num;
+    uint32_t      p, nseg;
+    const char   *kind, *parent, *s;
 
     if (!json_is_object(obj)) {
         feed_err_set(err, "\"lineage\" must be an object");
@@ -1020,10 +1811,10 @@ feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_clip_t *clip,
     }
 
     if (len == 4 && memcmp(kind, "duet", 4) == 0) {
-        clip->lineage = FEED_LINEAGE_DUET;
+        l->lineage = FEED_LINEAGE_DUET;
 
     } else if (len == 6 && memcmp(kind, "stitch", 6) == 0) {
-        clip->lineage = FEED_LINEAGE_STITCH;
+        l->lineage = FEED_LINEAGE_STITCH;
 
     } else {
         feed_err_set(err, "unknown lineage \"kind\" \"%.*s\": duet or "
@@ -1036,17 +1827,20 @@ feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_clip_t *clip,
         return FEED_ERROR;
     }
 
-    if (!feed_valid_name(parent, len, FEED_ID_MAX, 0)) {
+    if (!feed_line_valid_name(parent, len, FEED_ID_MAX, 0)) {
         feed_err_set(err, "bad lineage \"parent\"");
         return FEED_ERROR;
     }
 
-    if (len == id_len && memcmp(parent, id, len) == 0) {
+    if (len == l->id_len && memcmp(parent, l->id, len) == 0) {
         feed_err_set(err, "a clip cannot be its own lineage parent");
         return FEED_ERROR;
     }
 
-    if (clip->lineage == FEED_LINEAGE_STITCH) {
+    l->parent = parent;
+    l->parent_len = len;
+
+    if (l->lineage == FEED_LINEAGE_STITCH) {
         v = json_object_get(obj, "parent_segments");
         num = json_is_integer(v) ? (double) json_integer_value(v) : -1;
 
@@ -1056,7 +1850,7 @@ feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_clip_t *clip,
             return FEED_ERROR;
         }
 
-        clip->parent_segments = (uint16_t) num;
+        l->parent_segments = (uint16_t) num;
 
     } else {
         v = json_object_get(obj, "offset");
@@ -1069,7 +1863,7 @@ feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_clip_t *clip,
                 return FEED_ERROR;
             }
 
-            clip->offset_ms = (uint32_t) lround(num * 1000);
+            l->offset_ms = feed_line_ms(num);
         }
 
         v = json_object_get(obj, "layout");
@@ -1077,10 +1871,10 @@ feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_clip_t *clip,
             s = json_string_value(v);
 
             if (s != NULL && strcmp(s, "side") == 0) {
-                clip->layout = FEED_LAYOUT_SIDE;
+                l->layout = FEED_LAYOUT_SIDE;
 
             } else if (s != NULL && strcmp(s, "top") == 0) {
-                clip->layout = FEED_LAYOUT_TOP;
+                l->layout = FEED_LAYOUT_TOP;
 
             } else {
                 feed_err_set(err, "duet \"layout\" must be side or top");
@@ -1089,38 +1883,21 @@ feed_parse_lineage(feed_catalog_t *cat, json_t *obj, feed_clip_t *clip,
         }
     }
 
+    /* a parent that comes later in the file is looked up by finish() */
+
     p = feed_catalog_find(cat, parent, len);
 
-    if (p != FEED_NONE) {
-        if (clip->lineage == FEED_LINEAGE_STITCH) {
-            nseg = feed_segment_count(cat, feed_catalog_clip(cat, p));
+    if (p != FEED_NONE && l->lineage == FEED_LINEAGE_STITCH) {
+        nseg = feed_segment_count(cat, feed_catalog_clip(cat, p));
 
-            if (clip->parent_segments > nseg) {
-                feed_err_set(err, "\"parent_segments\" %u is more than the "
-                             "parent's %u segments", clip->parent_segments,
-                             nseg);
-                return FEED_ERROR;
-            }
+        if (l->parent_segments > nseg) {
+            feed_err_set(err, "\"parent_segments\" %u is more than the "
+                         "parent's %u segments", l->parent_segments, nseg);
+            return FEED_ERROR;
         }
-
-        clip->parent = p;
-        return FEED_OK;
     }
 
-    /* the parent may come later in the file: resolved in finish() */
-
-    if (feed_str_add(cat, parent, len, &pend.off) != FEED_OK) {
-        feed_err_set(err, "out of memory");
-        return FEED_ERROR;
-    }
-
-    pend.line = (uint32_t) lineno;
-    pend.clip = FEED_NONE;
-
-    if (feed_vec_push(&cat->pending, &pend, 1) != FEED_OK) {
-        feed_err_set(err, "out of memory");
-        return FEED_ERROR;
-    }
+    l->parent_idx = p;
 
     return FEED_OK;
 }
@@ -1186,54 +1963,57 @@ feed_get_number(json_t *obj, const char *key, double *v, int integer,
 }
 
 
-static int
-feed_valid_name(const char *s, size_t len, size_t max, int dot)
-{
-    size_t         i;
-    unsigned char  c;
-
-    if (len == 0 || len > max) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) s[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '_' || c == '-'
-            || (dot && c == '.'))
-        {
-            continue;
-        }
-
-        return 0;
-    }
-
-    return 1;
-}
-
-
 static uint32_t
 feed_hash(const void *data, size_t len)
 {
-    size_t          i;
-    uint32_t        h;
+    size_t          i, n;
+    uint64_t        h, k;
     const uint8_t  *p = data;
 
-    /* FNV-1a, then a final mix so that low bits are usable as a slot */
+    /*
+     * Eight bytes at a time, then splitmix64's finalizer so that the low
+     * bits are usable as a slot.
+     */
 
-    h = 2166136261u;
+    h = 0x9e3779b97f4a7c15ULL ^ len;
 
-    for (i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 16777619u;
+    for (n = len; n >= 8; n -= 8, p += 8) {
+        memcpy(&k, p, 8);
+        h = (h ^ k) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
     }
 
-    h ^= h >> 16;
-    h *= 0x7feb352du;
-    h ^= h >> 15;
+    k = 0;
 
-    return h;
+    for (i = 0; i < n; i++) {
+        k |= (uint64_t) p[i] << (8 * i);
+    }
+
+    h = (h ^ k) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+
+    return (uint32_t) h;
+}
+
+
+/*
+ * Whether the pool string at off is s: memcmp() may read past the
+ * string's end, but not past the pool's, and s has no NUL.
+ */
+
+static int
+feed_str_eq(const feed_catalog_t *cat, uint32_t off, const char *s,
+    size_t len)
+{
+    const char  *str;
+
+    str = (const char *) cat->strings.data + off;
+
+    return cat->strings.len - off > len
+           && memcmp(str, s, len) == 0
+           && str[len] == '\0';
 }
 
 
@@ -1328,7 +2108,7 @@ feed_str_add(feed_catalog_t *cat, const char *s, size_t len, uint32_t *off)
 static int
 feed_strtab_grow(feed_catalog_t *cat, feed_strtab_t *t)
 {
-    uint32_t   i, h, cap, mask, *hash;
+    uint32_t   i, h, hv, cap, mask, *hash;
     uint32_t  *offs;
     char      *s;
 
@@ -1344,13 +2124,13 @@ feed_strtab_grow(feed_catalog_t *cat, feed_strtab_t *t)
 
     for (i = 0; i < t->offs.len; i++) {
         s = (char *) cat->strings.data + offs[i];
+        hv = feed_hash(s, strlen(s));
 
-        for (h = feed_hash(s, strlen(s)) & mask; hash[h]; h = (h + 1) & mask)
-        {
+        for (h = hv & mask; hash[h]; h = (h + 1) & mask) {
             /* probe */
         }
 
-        hash[h] = i + 1;
+        hash[h] = FEED_TAG(hv, mask) | (i + 1);
     }
 
     free(t->hash);
@@ -1361,12 +2141,47 @@ feed_strtab_grow(feed_catalog_t *cat, feed_strtab_t *t)
 }
 
 
+/*
+ * The slot of s in t: where it is, or the empty one where it would go;
+ * *idx is its index, or FEED_NONE.
+ */
+
+static uint32_t
+feed_strtab_probe(feed_catalog_t *cat, feed_strtab_t *t, const char *s,
+    size_t len, uint32_t hv, uint32_t *idx)
+{
+    uint32_t   h, e, mask, *offs;
+
+    mask = t->hcap - 1;
+    offs = t->offs.data;
+
+    for (h = hv & mask; (e = t->hash[h]); h = (h + 1) & mask) {
+        if (FEED_TAG(e ^ hv, mask) == 0
+            && feed_str_eq(cat, offs[(e & mask) - 1], s, len))
+        {
+            *idx = (e & mask) - 1;
+            return h;
+        }
+    }
+
+    *idx = FEED_NONE;
+    return h;
+}
+
+
 static int
 feed_strtab_intern(feed_catalog_t *cat, feed_strtab_t *t, const char *s,
     size_t len, uint32_t *idx)
 {
-    uint32_t   h, mask, off, *offs;
-    char      *str;
+    return feed_strtab_intern_hash(cat, t, s, len, feed_hash(s, len), idx);
+}
+
+
+static int
+feed_strtab_intern_hash(feed_catalog_t *cat, feed_strtab_t *t,
+    const char *s, size_t len, uint32_t hv, uint32_t *idx)
+{
+    uint32_t  h, off;
 
     if ((t->offs.len + 1) * 2 > t->hcap) {
         if (feed_strtab_grow(cat, t) != FEED_OK) {
@@ -1374,16 +2189,10 @@ feed_strtab_intern(feed_catalog_t *cat, feed_strtab_t *t, const char *s,
         }
     }
 
-    mask = t->hcap - 1;
-    offs = t->offs.data;
+    h = feed_strtab_probe(cat, t, s, len, hv, idx);
 
-    for (h = feed_hash(s, len) & mask; t->hash[h]; h = (h + 1) & mask) {
-        str = (char *) cat->strings.data + offs[t->hash[h] - 1];
-
-        if (strncmp(str, s, len) == 0 && str[len] == '\0') {
-            *idx = t->hash[h] - 1;
-            return FEED_OK;
-        }
+    if (*idx != FEED_NONE) {
+        return FEED_OK;
     }
 
     if (feed_str_add(cat, s, len, &off) != FEED_OK) {
@@ -1395,98 +2204,190 @@ feed_strtab_intern(feed_catalog_t *cat, feed_strtab_t *t, const char *s,
     }
 
     *idx = (uint32_t) t->offs.len - 1;
-    t->hash[h] = *idx + 1;
+    t->hash[h] = FEED_TAG(hv, t->hcap - 1) | (*idx + 1);
 
     return FEED_OK;
 }
 
 
-static int
-feed_seqs_grow(feed_catalog_t *cat)
-{
-    uint32_t   i, h, cap, mask, n, *hash, *seq, *u;
+/*
+ * Sequences are hashed a word at a time (murmur3's block step and
+ * finalizer): segment lists are a few hundred bytes, and every clip
+ * interns several sequences.  The length comes first, as it is stored.
+ */
 
-    cap = cat->seqs_cap ? cat->seqs_cap * 2 : 256;
+static uint32_t
+feed_seq_hash(const uint32_t *seq, uint32_t n)
+{
+    uint32_t  i, h, k;
+
+    h = 0x9747b28cu;
+
+    for (i = 0; i <= n; i++) {
+        k = i ? seq[i - 1] : n;
+        k *= 0xcc9e2d51u;
+        k = k << 15 | k >> 17;
+        k *= 0x1b873593u;
+
+        h ^= k;
+        h = h << 13 | h >> 19;
+        h = h * 5 + 0xe6546b64u;
+    }
+
+    h ^= (n + 1) * 4;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+
+    return h;
+}
+
+
+/*
+ * Entries into a table being rebuilt, none of them there yet: their
+ * slots are prefetched a batch at a time, so that the cache misses of a
+ * large table overlap instead of following one another.
+ */
+
+#define FEED_REHASH_BATCH  16
+
+static void
+feed_rehash(uint32_t *hash, uint32_t mask, const uint32_t *hv,
+    const uint32_t *e, uint32_t n)
+{
+    uint32_t  i, h;
+
+    for (i = 0; i < n; i++) {
+        feed_prefetch(&hash[hv[i] & mask]);
+    }
+
+    for (i = 0; i < n; i++) {
+        for (h = hv[i] & mask; hash[h]; h = (h + 1) & mask) {
+            /* probe */
+        }
+
+        hash[h] = e[i];
+    }
+}
+
+
+/*
+ * A new table, twice as large if grow, else as large, with room in the
+ * low bits for the offsets of a pool twice as large as now: the table
+ * usually grows again before the pool gets there.
+ */
+
+static int
+feed_seqs_grow(feed_catalog_t *cat, int grow)
+{
+    size_t     off;
+    uint32_t   k, cap, mask, low, n, *hash, *u;
+    uint32_t   hv[FEED_REHASH_BATCH], e[FEED_REHASH_BATCH];
+
+    cap = cat->seqs_cap == 0 ? 256
+          : grow ? cat->seqs_cap * 2 : cat->seqs_cap;
     mask = cap - 1;
+
+    for (low = 0xff;
+         low < 0xffffffffu && low < (cat->u32.len + 1) * 2;
+         low = low << 1 | 1)
+    {
+        /* void */
+    }
 
     hash = calloc(cap, sizeof(uint32_t));
     if (hash == NULL) {
         return FEED_ERROR;
     }
 
+    /*
+     * The pool holds the interned sequences back to back and nothing
+     * else: reading it in order is much faster than following the old
+     * table around it.
+     */
+
     u = cat->u32.data;
+    k = 0;
 
-    for (i = 0; i < cat->seqs_cap; i++) {
-        if (cat->seqs[i] == 0) {
-            continue;
+    for (off = 0; off < cat->u32.len; off += n + 1) {
+        n = u[off];
+        hv[k] = feed_seq_hash(u + off + 1, n);
+        e[k] = FEED_TAG(hv[k], low) | (uint32_t) (off + 1);
+
+        if (++k == FEED_REHASH_BATCH) {
+            feed_rehash(hash, mask, hv, e, k);
+            k = 0;
         }
-
-        seq = u + cat->seqs[i] - 1;
-        n = seq[0];
-
-        for (h = feed_hash(seq, (n + 1) * sizeof(uint32_t)) & mask;
-             hash[h];
-             h = (h + 1) & mask)
-        {
-            /* probe */
-        }
-
-        hash[h] = cat->seqs[i];
     }
+
+    feed_rehash(hash, mask, hv, e, k);
 
     free(cat->seqs);
     cat->seqs = hash;
     cat->seqs_cap = cap;
+    cat->seqs_low = low;
 
     return FEED_OK;
 }
 
 
 static int
-feed_seq_intern(feed_catalog_t *cat, const uint32_t *seq, uint32_t n,
-    uint32_t *off)
+feed_seq_intern_hash(feed_catalog_t *cat, const uint32_t *seq, uint32_t n,
+    uint32_t hv, uint32_t *off)
 {
-    uint32_t   h, mask, hv, *u, *cand;
+    uint32_t   h, e, mask, low, *u, *old;
     size_t     need;
 
-    if ((cat->nseqs + 1) * 2 > cat->seqs_cap) {
-        if (feed_seqs_grow(cat) != FEED_OK) {
-            return FEED_ERROR;
-        }
-    }
-
-    /* hash the sequence as it will be stored: length first */
-
     need = n + 1;
-
-    if (feed_vec_reserve(&cat->u32, need) != FEED_OK) {
-        return FEED_ERROR;
-    }
-
-    u = cat->u32.data;
-    cand = u + cat->u32.len;
-    cand[0] = n;
-    memcpy(cand + 1, seq, n * sizeof(uint32_t));
-
-    hv = feed_hash(cand, need * sizeof(uint32_t));
-    mask = cat->seqs_cap - 1;
-
-    for (h = hv & mask; cat->seqs[h]; h = (h + 1) & mask) {
-        if (memcmp(u + cat->seqs[h] - 1, cand, need * sizeof(uint32_t))
-            == 0)
-        {
-            *off = cat->seqs[h] - 1;
-            return FEED_OK;
-        }
-    }
 
     if (cat->u32.len + need >= 0xffffffffu) {
         return FEED_ERROR;
     }
 
+    /* a new sequence's offset + 1 must fit below the tag */
+
+    if ((cat->nseqs + 1) * 2 > cat->seqs_cap
+        || cat->u32.len + 1 > cat->seqs_low)
+    {
+        if (feed_seqs_grow(cat, (cat->nseqs + 1) * 2 > cat->seqs_cap)
+            != FEED_OK)
+        {
+            return FEED_ERROR;
+        }
+    }
+
+    mask = cat->seqs_cap - 1;
+    low = cat->seqs_low;
+    u = cat->u32.data;
+
+    for (h = hv & mask; (e = cat->seqs[h]); h = (h + 1) & mask) {
+        if (FEED_TAG(e ^ hv, low) != 0) {
+            continue;
+        }
+
+        old = u + (e & low) - 1;
+
+        if (old[0] == n
+            && memcmp(old + 1, seq, n * sizeof(uint32_t)) == 0)
+        {
+            *off = (e & low) - 1;
+            return FEED_OK;
+        }
+    }
+
+    if (feed_vec_reserve(&cat->u32, need) != FEED_OK) {
+        return FEED_ERROR;
+    }
+
+    u = (uint32_t *) cat->u32.data + cat->u32.len;
+    u[0] = n;
+    memcpy(u + 1, seq, n * sizeof(uint32_t));
+
     *off = (uint32_t) cat->u32.len;
     cat->u32.len += need;
-    cat->seqs[h] = *off + 1;
+    cat->seqs[h] = FEED_TAG(hv, low) | (*off + 1);
     cat->nseqs++;
 
     return FEED_OK;
@@ -1494,9 +2395,10 @@ feed_seq_intern(feed_catalog_t *cat, const uint32_t *seq, uint32_t n,
 
 
 static int
-feed_ids_grow(feed_catalog_t *cat)
+feed_ids_grow(feed_catalog_t *cat, uint32_t nclips)
 {
-    uint32_t      i, h, cap, mask, *ids;
+    uint32_t      i, k, cap, mask, *ids;
+    uint32_t      hv[FEED_REHASH_BATCH], e[FEED_REHASH_BATCH];
     const char   *s;
     feed_clip_t  *clips;
 
@@ -1508,22 +2410,23 @@ feed_ids_grow(feed_catalog_t *cat)
         return FEED_ERROR;
     }
 
+    /* clips in file order read their ids from the pool nearly in order */
+
     clips = cat->clips.data;
+    k = 0;
 
-    for (i = 0; i < cat->ids_cap; i++) {
-        if (cat->ids[i] == 0) {
-            continue;
+    for (i = 0; i < nclips; i++) {
+        s = (const char *) cat->strings.data + clips[i].id;
+        hv[k] = feed_hash(s, strlen(s));
+        e[k] = FEED_TAG(hv[k], mask) | (i + 1);
+
+        if (++k == FEED_REHASH_BATCH) {
+            feed_rehash(ids, mask, hv, e, k);
+            k = 0;
         }
-
-        s = (const char *) cat->strings.data + clips[cat->ids[i] - 1].id;
-
-        for (h = feed_hash(s, strlen(s)) & mask; ids[h]; h = (h + 1) & mask)
-        {
-            /* probe */
-        }
-
-        ids[h] = cat->ids[i];
     }
+
+    feed_rehash(ids, mask, hv, e, k);
 
     free(cat->ids);
     cat->ids = ids;
@@ -1534,30 +2437,25 @@ feed_ids_grow(feed_catalog_t *cat)
 
 
 static int
-feed_ids_insert(feed_catalog_t *cat, uint32_t idx)
+feed_ids_insert(feed_catalog_t *cat, uint32_t idx, uint32_t hv)
 {
-    uint32_t      h, mask;
-    const char   *s;
-    feed_clip_t  *clips;
+    uint32_t  h, mask;
 
     /* load factor at most 1/2 keeps probe sequences short */
 
     if ((size_t) (idx + 1) * 2 > cat->ids_cap) {
-        if (feed_ids_grow(cat) != FEED_OK) {
+        if (feed_ids_grow(cat, idx) != FEED_OK) {
             return FEED_ERROR;
         }
     }
 
-    clips = cat->clips.data;
-    s = (const char *) cat->strings.data + clips[idx].id;
     mask = cat->ids_cap - 1;
 
-    for (h = feed_hash(s, strlen(s)) & mask; cat->ids[h]; h = (h + 1) & mask)
-    {
+    for (h = hv & mask; cat->ids[h]; h = (h + 1) & mask) {
         /* probe */
     }
 
-    cat->ids[h] = idx + 1;
+    cat->ids[h] = FEED_TAG(hv, mask) | (idx + 1);
 
     return FEED_OK;
 }

@@ -40,6 +40,7 @@ int feed_unit_load(const char *text, feed_catalog_t **cat, feed_err_t *err);
 void feed_unit_catalog_tests(void);
 void feed_unit_token_tests(void);
 void feed_unit_hls_tests(void);
+void feed_unit_fastpath_tests(void);
 
 
 #define RUN(test)  feed_unit_run(#test, test)

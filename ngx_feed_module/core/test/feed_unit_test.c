@@ -64,6 +64,7 @@ main(void)
     feed_unit_catalog_tests();
     feed_unit_token_tests();
     feed_unit_hls_tests();
+    feed_unit_fastpath_tests();
 
     feed_unit_cleanup();
 
