@@ -189,7 +189,7 @@ Allow: GET, HEAD
 --- config
     location /v/ {
         feed_media;
-        feed_media_root $TEST_NGINX_HTML_DIR;
+        feed_media_root $TEST_NGINX_SERVER_ROOT/html;
     }
 --- request
 GET /v/fix-a/144p/0.m4s

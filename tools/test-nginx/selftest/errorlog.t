@@ -29,7 +29,7 @@ http uri: "/t"
 === TEST 2: eval'd patterns: qr// and an array of both kinds
 --- config
     location /missing {
-        root $TEST_NGINX_HTML_DIR;
+        root $TEST_NGINX_SERVER_ROOT/html;
     }
 --- request
 GET /missing/nothing.html

@@ -52,7 +52,7 @@ GET /
 === TEST 4: chunked response (sub_filter drops the Content-Length)
 --- config
     location /sub/ {
-        alias $TEST_NGINX_HTML_DIR/;
+        alias $TEST_NGINX_SERVER_ROOT/html/;
         sub_filter 'foo' 'bar';
         sub_filter_once off;
         sub_filter_types text/plain;

@@ -87,8 +87,6 @@ our $PidFile    = "$LogDir/nginx.pid";
 our $StderrFile = "$LogDir/stderr.log";
 
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
-$ENV{TEST_NGINX_SERVROOT}  //= $ServRoot;
-$ENV{TEST_NGINX_HTML_DIR}  //= $HtmlDir;
 
 sub repeat_each {
     $RepeatEach = shift if @_;
