@@ -14,27 +14,9 @@ our $Seg0 = read_file("$fx/media/fix-a/144p/0.m4s");
 our @St = stat("$fx/media/fix-a/144p/0.m4s");
 our $Etag = sprintf('"%x-%x"', $St[9], $St[7]);
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config',
-            "    feed_catalog $fx/catalog.jsonl;\n");
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', <<"END");
-    location /v/ {
-        feed_media;
-        feed_media_root $fx/media;
-    }
-END
-    }
-
-    if (!defined $block->no_error_log) {
-        $block->set_value('no_error_log', "[error]\n[crit]\n[alert]\n");
-    }
-});
+my $defaults = feed_defaults(
+    no_error_log => "[error]\n[crit]\n[alert]\n");
+add_block_preprocessor(sub { $defaults->(@_) });
 
 no_shuffle();
 run_tests();

@@ -36,26 +36,10 @@ $ENV{TEST_NGINX_TOKEN_SHORT_OLD} = feed_token('fix-a', expires => $ShortExp,
 ($ENV{TEST_NGINX_TOKEN_EXTENDED} = $ENV{TEST_NGINX_TOKEN_EXPIRED})
     =~ s/^(\d+)/$1 + 86400/e;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config', <<"END");
-    feed_catalog $fx/catalog.jsonl;
-    feed_secret_file $fx/secret.key $fx/previous.key;
-END
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', <<"END");
-    location /v/ {
-        feed_media;
-        feed_media_root $fx/media;
-        feed_url_ttl 120s;
-    }
-END
-    }
-});
+my $defaults = feed_defaults(
+    http     => "    feed_secret_file $fx/secret.key $fx/previous.key;\n",
+    location => "        feed_url_ttl 120s;\n");
+add_block_preprocessor(sub { $defaults->(@_) });
 
 no_shuffle();
 run_tests();

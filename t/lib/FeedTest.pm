@@ -19,8 +19,8 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
 use Exporter 'import';
-our @EXPORT = qw(feed_fixtures feed_token feed_key http_get nginx_test
-                 nginx_start nginx_stop nginx_reload write_file
+our @EXPORT = qw(feed_fixtures feed_token feed_key feed_defaults http_get
+                 nginx_test nginx_start nginx_stop nginx_reload write_file
                  read_file);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
@@ -35,6 +35,35 @@ sub feed_fixtures {
     $ENV{TEST_NGINX_FIXTURES} = $dir;
 
     return $dir;
+}
+
+
+# A Test::Nginx block preprocessor that gives every block without its own
+# http_config, config or no_error_log the fixtures' catalog and a
+# feed_media location on /v/.  Options: http (more http lines), location
+# (more lines in the location), no_error_log.
+
+sub feed_defaults {
+    my (%opt) = @_;
+
+    my $fx = $ENV{TEST_NGINX_FIXTURES} // feed_fixtures();
+    my $http = "    feed_catalog $fx/catalog.jsonl;\n" . ($opt{http} // '');
+    my $config = "    location /v/ {\n"
+               . "        feed_media;\n"
+               . "        feed_media_root $fx/media;\n"
+               . ($opt{location} // '')
+               . "    }\n";
+
+    return sub {
+        my $block = shift;
+
+        $block->set_value('http_config', $http)
+            unless defined $block->http_config;
+        $block->set_value('config', $config)
+            unless defined $block->config;
+        $block->set_value('no_error_log', $opt{no_error_log})
+            if defined $opt{no_error_log} && !defined $block->no_error_log;
+    };
 }
 
 
