@@ -1,6 +1,6 @@
 
 /*
- * Copyright (C) ngx_feed_module developers
+ * Copyright (C) the feed module developers
  */
 
 
