@@ -37,7 +37,8 @@ PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                     || echo "-I tools/test-nginx/lib")
 
 .PHONY: all deps build build-asan unit unit-asan fixtures test test-asan \
-        test-nginx test-runner run demo-media bench bench-media bench-catalog clean
+        test-nginx test-runner run demo-media bench bench-media bench-catalog \
+        bench-cache clean
 
 all: build
 
@@ -169,7 +170,12 @@ run: build demo-media
 
 # Benchmarks: ratios against a baseline measured in the same run.
 
-bench: bench-catalog bench-media
+bench: bench-catalog bench-media bench-cache
+
+# The segment cache policy against LRU and OPT, by trace replay.
+
+bench-cache: | $(BUILD)/.deps
+	@BUILD=$(BUILD) bench/cache-sim.sh
 
 bench-media: build
 	@bench/media.sh

@@ -65,6 +65,7 @@ main(void)
     feed_unit_token_tests();
     feed_unit_hls_tests();
     feed_unit_fastpath_tests();
+    feed_unit_cache_tests();
 
     feed_unit_cleanup();
 
