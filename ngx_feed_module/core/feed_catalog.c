@@ -1100,13 +1100,7 @@ feed_parse_line(feed_catalog_t *cat, json_t *root, feed_line_t *l,
     uint32_t      n;
     const char   *s;
 
-    l->parent = NULL;
-    l->parent_len = 0;
-    l->parent_idx = FEED_NONE;
-    l->offset_ms = 0;
-    l->parent_segments = 0;
-    l->lineage = FEED_LINEAGE_NONE;
-    l->layout = FEED_LAYOUT_SIDE;
+    feed_line_reset(l);
 
     if (!json_is_object(root)) {
         feed_err_set(err, "a catalog line must be a JSON object");

@@ -264,6 +264,24 @@ static const double  feed_scan_pow10[] = {
 };
 
 
+/* the defaults of the optional fields, shared by both parsers */
+
+void
+feed_line_reset(feed_line_t *l)
+{
+    l->parent = NULL;
+    l->parent_len = 0;
+    l->parent_idx = FEED_NONE;
+    l->offset_ms = 0;
+    l->parent_segments = 0;
+    l->lineage = FEED_LINEAGE_NONE;
+    l->layout = FEED_LAYOUT_SIDE;
+    l->ntags = 0;
+    l->dim = 0;
+    l->nrenditions = 0;
+}
+
+
 int
 feed_line_scan(feed_line_t *l, const char *line, size_t len)
 {
@@ -278,16 +296,7 @@ feed_line_scan(feed_line_t *l, const char *line, size_t len)
     feed_scan_lineage_t    lin;
     const unsigned char   *key, *str;
 
-    l->parent = NULL;
-    l->parent_len = 0;
-    l->parent_idx = FEED_NONE;
-    l->offset_ms = 0;
-    l->parent_segments = 0;
-    l->lineage = FEED_LINEAGE_NONE;
-    l->layout = FEED_LAYOUT_SIDE;
-    l->ntags = 0;
-    l->dim = 0;
-    l->nrenditions = 0;
+    feed_line_reset(l);
 
     s.p = (const unsigned char *) line;
     s.end = s.p + len;

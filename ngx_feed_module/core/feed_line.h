@@ -90,6 +90,7 @@ typedef struct {
  * caller must ask jansson.  The jansson path needs FEED_LINE_SEGS_MAX.
  */
 
+void feed_line_reset(feed_line_t *l);
 int feed_line_scan(feed_line_t *l, const char *line, size_t len);
 
 /* a whole string as one JSON number: FEED_OK, or FEED_DECLINED if unsure */
