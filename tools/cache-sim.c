@@ -501,7 +501,7 @@ sim_feed(sim_trace_t *t, uint64_t capacity, sim_result_t *res)
         len = sim_key(t, t->id[i], key);
         res->bytes += t->size[t->id[i]];
 
-        rc = feed_cache_lookup_locked(region, key, len, i, &ref);
+        rc = feed_cache_lookup_locked(region, key, len, i, 0, &ref);
 
         if (rc == FEED_CACHE_HIT) {
             res->hits++;
@@ -510,8 +510,8 @@ sim_feed(sim_trace_t *t, uint64_t capacity, sim_result_t *res)
             continue;
         }
 
-        rc = feed_cache_admit_locked(region, key, len, t->size[t->id[i]], i,
-                                     &ref);
+        rc = feed_cache_admit_locked(region, key, len, t->size[t->id[i]], 0,
+                                     i, 0, &ref);
 
         if (rc == FEED_CACHE_ADMIT) {
             if (copy_data) {

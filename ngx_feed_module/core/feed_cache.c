@@ -31,7 +31,10 @@
  * must never crash the process that maps it.
  */
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "feed_cache.h"
 
@@ -90,6 +93,8 @@ typedef struct {
     uint64_t            seq;
     uint64_t            counted;     /* sketch increments since halving */
     uint64_t            pin_next;    /* where to look for a free pin */
+    uint64_t            busy;        /* an operation is changing it */
+    uint64_t            draining;    /* pins from before a reset remain */
 
     feed_cache_stats_t  stats;
 } feed_cache_hdr_t;
@@ -106,7 +111,7 @@ typedef struct {
     uint64_t            hash;
     uint64_t            id;
     uint64_t            time;        /* when reserved */
-    uint64_t            spare;
+    uint64_t            tag;         /* the caller's */
 } feed_cache_rec_t;
 
 
@@ -120,6 +125,8 @@ typedef struct {
     uint64_t            off;         /* FEED_CACHE_EMPTY: free */
     uint64_t            id;
     uint64_t            time;
+    uint32_t            owner;       /* a process id, or 0 */
+    uint32_t            orphan;      /* taken before a reset */
 } feed_cache_pin_t;
 
 
@@ -133,8 +140,10 @@ static void feed_cache_reset(feed_cache_hdr_t *h);
 static feed_cache_rec_t *feed_cache_rec(feed_cache_hdr_t *h, uint64_t off);
 static feed_cache_rec_t *feed_cache_ref_rec(feed_cache_hdr_t *h,
     const feed_cache_ref_t *ref);
-static int feed_cache_stale(feed_cache_hdr_t *h, feed_cache_rec_t *r,
+static int feed_cache_alive(uint64_t owner);
+static int feed_cache_pin_live(feed_cache_hdr_t *h, feed_cache_pin_t *pin,
     uint64_t now);
+static feed_cache_hdr_t *feed_cache_enter(void *region);
 static feed_cache_slot_t *feed_cache_slots(feed_cache_hdr_t *h);
 static feed_cache_pin_t *feed_cache_pins(feed_cache_hdr_t *h);
 static int feed_cache_pinned(feed_cache_hdr_t *h, feed_cache_rec_t *r,
@@ -159,7 +168,13 @@ static int feed_cache_evict(feed_cache_hdr_t *h, uint64_t now,
 static int feed_cache_reserve(feed_cache_hdr_t *h, uint64_t need,
     uint64_t now, uint64_t *off);
 static int feed_cache_pin(feed_cache_hdr_t *h, feed_cache_rec_t *r,
-    uint64_t off, uint64_t now, feed_cache_ref_t *ref);
+    uint64_t off, uint64_t now, uint64_t owner, feed_cache_ref_t *ref);
+static int feed_cache_drained(feed_cache_hdr_t *h, uint64_t now);
+static feed_cache_pin_t *feed_cache_ref_pin(feed_cache_hdr_t *h,
+    const feed_cache_ref_t *ref);
+static int feed_cache_admit(feed_cache_hdr_t *h, const void *key,
+    size_t key_len, size_t size, uint64_t tag, uint64_t now, uint64_t owner,
+    feed_cache_ref_t *ref);
 
 
 void
@@ -346,7 +361,9 @@ int
 feed_cache_init(void *region, size_t size, size_t max_object,
     const feed_cache_params_t *p)
 {
+    uint64_t              i;
     feed_cache_hdr_t     *h;
+    feed_cache_pin_t     *pin;
     feed_cache_params_t   dflt;
 
     if (p == NULL) {
@@ -367,6 +384,12 @@ feed_cache_init(void *region, size_t size, size_t max_object,
     }
 
     memset((unsigned char *) region + h->sketch, 0, h->ring - h->sketch);
+
+    pin = feed_cache_pins(h);
+
+    for (i = 0; i < h->npins; i++) {
+        pin[i].off = FEED_CACHE_EMPTY;
+    }
 
     h->version = FEED_CACHE_VERSION;
     h->sum = feed_cache_sum(h);
@@ -404,7 +427,38 @@ feed_cache_hdr(void *region)
 }
 
 
-/* forgets every object: the ring and the index are empty again */
+/*
+ * The header of a region an operation is about to change.  A region left
+ * busy was being changed by a process that died, so nothing in its ring
+ * or index can be trusted: it is emptied.
+ */
+
+static feed_cache_hdr_t *
+feed_cache_enter(void *region)
+{
+    feed_cache_hdr_t  *h;
+
+    h = feed_cache_hdr(region);
+
+    if (h == NULL) {
+        return NULL;
+    }
+
+    if (h->busy) {
+        feed_cache_reset(h);
+    }
+
+    h->busy = 1;
+
+    return h;
+}
+
+
+/*
+ * Forgets every object: the ring and the index are empty again.  Pins
+ * still held are kept, as orphans, and nothing is admitted (written into
+ * the ring) until the last of them is released or its owner is gone.
+ */
 
 static void
 feed_cache_reset(feed_cache_hdr_t *h)
@@ -423,7 +477,10 @@ feed_cache_reset(feed_cache_hdr_t *h)
     pin = feed_cache_pins(h);
 
     for (i = 0; i < h->npins; i++) {
-        pin[i].off = FEED_CACHE_EMPTY;
+        if (pin[i].off != FEED_CACHE_EMPTY) {
+            pin[i].orphan = 1;
+            h->draining = 1;
+        }
     }
 
     h->head = 0;
@@ -450,11 +507,33 @@ feed_cache_pins(feed_cache_hdr_t *h)
 }
 
 
+static int
+feed_cache_alive(uint64_t owner)
+{
+    if (kill((pid_t) owner, 0) == 0) {
+        return 1;
+    }
+
+    return errno != ESRCH;
+}
+
+
+static int
+feed_cache_pin_live(feed_cache_hdr_t *h, feed_cache_pin_t *pin, uint64_t now)
+{
+    if (pin->owner == 0) {
+        return !(now > pin->time && now - pin->time > h->pin_timeout);
+    }
+
+    return feed_cache_alive(pin->owner);
+}
+
+
 /*
- * Whether a pinned record has a live pin.  If all its pins are stale,
- * they are dropped: their holders are dead, and the record may go.
- * This scans the pin table, but only when the tail reaches a pinned
- * record, which is rare.
+ * Whether a record (a hit being sent, or a reservation being filled) has
+ * a live pin.  Pins whose owners are gone are dropped, and the record
+ * may go.  This scans the pin table, but only when the tail reaches a
+ * pinned record, which is rare.
  */
 
 static int
@@ -471,15 +550,15 @@ feed_cache_pinned(feed_cache_hdr_t *h, feed_cache_rec_t *r, uint64_t off,
     pin = feed_cache_pins(h);
 
     for (i = 0; i < h->npins; i++) {
-        if (pin[i].off == off && pin[i].id == r->id
-            && !(now > pin[i].time && now - pin[i].time > h->pin_timeout))
+        if (pin[i].off == off && pin[i].id == r->id && !pin[i].orphan
+            && feed_cache_pin_live(h, &pin[i], now))
         {
             return 1;
         }
     }
 
     for (i = 0; i < h->npins; i++) {
-        if (pin[i].off == off && pin[i].id == r->id) {
+        if (pin[i].off == off && pin[i].id == r->id && !pin[i].orphan) {
             pin[i].off = FEED_CACHE_EMPTY;
         }
     }
@@ -544,13 +623,6 @@ feed_cache_ref_rec(feed_cache_hdr_t *h, const feed_cache_ref_t *ref)
     }
 
     return r;
-}
-
-
-static int
-feed_cache_stale(feed_cache_hdr_t *h, feed_cache_rec_t *r, uint64_t now)
-{
-    return now > r->time && now - r->time > h->pin_timeout;
 }
 
 
@@ -879,9 +951,7 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
             continue;
         }
 
-        if ((r->type == FEED_CACHE_WRITING && !feed_cache_stale(h, r, now))
-            || feed_cache_pinned(h, r, off, now))
-        {
+        if (feed_cache_pinned(h, r, off, now)) {
             return FEED_DECLINED;
         }
 
@@ -936,7 +1006,7 @@ feed_cache_evict(feed_cache_hdr_t *h, uint64_t now, uint64_t *budget)
         break;
 
     case FEED_CACHE_WRITING:
-        if (!feed_cache_stale(h, r, now)) {
+        if (feed_cache_pinned(h, r, off, now)) {
             return FEED_DECLINED;
         }
 
@@ -944,7 +1014,6 @@ feed_cache_evict(feed_cache_hdr_t *h, uint64_t now, uint64_t *budget)
             return FEED_ERROR;
         }
 
-        h->stats.reclaims++;
         break;
 
     case FEED_CACHE_DEAD:
@@ -1187,7 +1256,7 @@ feed_cache_check(void *region, size_t size)
     pin = feed_cache_pins(h);
 
     for (i = 0; i < h->npins; i++) {
-        if (pin[i].off == FEED_CACHE_EMPTY) {
+        if (pin[i].off == FEED_CACHE_EMPTY || pin[i].orphan) {
             continue;
         }
 
@@ -1208,11 +1277,11 @@ feed_cache_check(void *region, size_t size)
 }
 
 
-/* takes a free pin slot for a hit; the scan starts where the last ended */
+/* takes a free pin slot; the scan starts where the last one ended */
 
 static int
 feed_cache_pin(feed_cache_hdr_t *h, feed_cache_rec_t *r, uint64_t off,
-    uint64_t now, feed_cache_ref_t *ref)
+    uint64_t now, uint64_t owner, feed_cache_ref_t *ref)
 {
     uint64_t           i, n;
     feed_cache_pin_t  *pin;
@@ -1226,6 +1295,8 @@ feed_cache_pin(feed_cache_hdr_t *h, feed_cache_rec_t *r, uint64_t off,
             pin[i].off = off;
             pin[i].id = r->id;
             pin[i].time = now;
+            pin[i].owner = (uint32_t) owner;
+            pin[i].orphan = 0;
             h->pin_next = i + 1;
 
             r->refs++;
@@ -1239,62 +1310,109 @@ feed_cache_pin(feed_cache_hdr_t *h, feed_cache_rec_t *r, uint64_t off,
 }
 
 
+/* whether the pins taken before the last reset are all gone */
+
+static int
+feed_cache_drained(feed_cache_hdr_t *h, uint64_t now)
+{
+    uint64_t           i;
+    feed_cache_pin_t  *pin;
+
+    if (!h->draining) {
+        return 1;
+    }
+
+    pin = feed_cache_pins(h);
+
+    for (i = 0; i < h->npins; i++) {
+        if (pin[i].off == FEED_CACHE_EMPTY || !pin[i].orphan) {
+            continue;
+        }
+
+        if (feed_cache_pin_live(h, &pin[i], now)) {
+            return 0;
+        }
+
+        pin[i].off = FEED_CACHE_EMPTY;
+        h->stats.reclaims++;
+    }
+
+    h->draining = 0;
+
+    return 1;
+}
+
+
 int
 feed_cache_lookup_locked(void *region, const void *key, size_t key_len,
-    uint64_t now, feed_cache_ref_t *ref)
+    uint64_t now, uint64_t owner, feed_cache_ref_t *ref)
 {
     int                rc;
-    uint64_t           hash, i;
+    uint64_t           hash, i, off;
     feed_cache_hdr_t  *h;
     feed_cache_rec_t  *r;
 
-    h = feed_cache_hdr(region);
+    h = feed_cache_enter(region);
     if (h == NULL) {
         return FEED_CACHE_CORRUPT;
     }
 
+    rc = FEED_CACHE_MISS;
+
     if (key_len == 0 || key_len > FEED_CACHE_KEY_MAX) {
-        h->stats.misses++;
-        return FEED_CACHE_MISS;
+        goto done;
     }
 
     hash = feed_cache_hash(key, key_len);
 
     feed_cache_count(h, hash);
 
-    rc = feed_cache_find(h, hash, key, key_len, &i);
+    switch (feed_cache_find(h, hash, key, key_len, &i)) {
 
-    if (rc == FEED_ERROR) {
+    case FEED_ERROR:
         feed_cache_reset(h);
+        h->busy = 0;
         return FEED_CACHE_CORRUPT;
-    }
 
-    if (rc == FEED_OK) {
-        r = feed_cache_rec(h, feed_cache_slots(h)[i].off);
+    case FEED_OK:
+        off = feed_cache_slots(h)[i].off;
+        r = feed_cache_rec(h, off);
 
         if (r->type == FEED_CACHE_VALID && r->refs < UINT32_MAX
-            && feed_cache_pin(h, r, feed_cache_slots(h)[i].off, now, ref)
-               == FEED_OK)
+            && feed_cache_pin(h, r, off, now, owner, ref) == FEED_OK)
         {
             if (r->hits < UINT32_MAX) {
                 r->hits++;
             }
 
-            ref->rec = h->ring + feed_cache_slots(h)[i].off;
+            ref->rec = h->ring + off;
             ref->id = r->id;
             ref->data = ref->rec + sizeof(feed_cache_rec_t) + r->key_len;
             ref->len = r->len;
+            ref->tag = r->tag;
 
             h->stats.hits++;
             h->stats.bytes_hit += r->len;
 
-            return FEED_CACHE_HIT;
+            rc = FEED_CACHE_HIT;
+            goto done;
         }
+
+        break;
+
+    default:
+        break;
     }
 
-    h->stats.misses++;
+done:
 
-    return FEED_CACHE_MISS;
+    if (rc == FEED_CACHE_MISS) {
+        h->stats.misses++;
+    }
+
+    h->busy = 0;
+
+    return rc;
 }
 
 
@@ -1305,46 +1423,110 @@ feed_cache_release_locked(void *region, const feed_cache_ref_t *ref)
     feed_cache_hdr_t  *h;
     feed_cache_rec_t  *r;
 
-    h = feed_cache_hdr(region);
+    h = feed_cache_enter(region);
     if (h == NULL) {
         return;
     }
 
-    /* a pin reclaimed as stale is simply gone */
+    /* a pin reclaimed from a dead owner is simply gone */
 
     if (ref->pin >= h->npins || ref->rec < h->ring) {
-        return;
+        goto done;
     }
 
     pin = &feed_cache_pins(h)[ref->pin];
 
     if (pin->off != ref->rec - h->ring || pin->id != ref->id) {
-        return;
+        goto done;
     }
 
     pin->off = FEED_CACHE_EMPTY;
+
+    if (pin->orphan) {
+        goto done;
+    }
 
     r = feed_cache_ref_rec(h, ref);
 
     if (r != NULL && r->refs > 0) {
         r->refs--;
     }
+
+done:
+
+    h->busy = 0;
 }
 
 
+/*
+ * A reservation for a new object: FEED_CACHE_ADMIT with "ref" naming
+ * where its data goes, to be filled without the lock and then committed
+ * or aborted.  The reservation holds a pin, so that nothing reclaims it
+ * while its owner lives.
+ */
+
 int
 feed_cache_admit_locked(void *region, const void *key, size_t key_len,
-    size_t size, uint64_t now, feed_cache_ref_t *ref)
+    size_t size, uint64_t tag, uint64_t now, uint64_t owner,
+    feed_cache_ref_t *ref)
 {
     int                rc;
-    uint64_t           hash, need, i, off;
     feed_cache_hdr_t  *h;
-    feed_cache_rec_t  *r;
 
-    h = feed_cache_hdr(region);
+    h = feed_cache_enter(region);
     if (h == NULL) {
         return FEED_CACHE_CORRUPT;
     }
+
+    rc = feed_cache_admit(h, key, key_len, size, tag, now, owner, ref);
+
+    h->busy = 0;
+
+    return rc;
+}
+
+
+/*
+ * The same for an object nobody asked for yet but somebody is about to
+ * (the first segments of clips in a feed): the request to come is
+ * counted now, as a lookup would count it, so the admission filter
+ * weighs the prediction like a request.
+ */
+
+int
+feed_cache_warm_locked(void *region, const void *key, size_t key_len,
+    size_t size, uint64_t tag, uint64_t now, uint64_t owner,
+    feed_cache_ref_t *ref)
+{
+    int                rc;
+    feed_cache_hdr_t  *h;
+
+    h = feed_cache_enter(region);
+    if (h == NULL) {
+        return FEED_CACHE_CORRUPT;
+    }
+
+    if (key_len > 0 && key_len <= FEED_CACHE_KEY_MAX) {
+        feed_cache_count(h, feed_cache_hash(key, key_len));
+    }
+
+    rc = feed_cache_admit(h, key, key_len, size, tag, now, owner, ref);
+
+    h->busy = 0;
+
+    return rc;
+}
+
+
+static int
+feed_cache_admit(feed_cache_hdr_t *h, const void *key, size_t key_len,
+    size_t size, uint64_t tag, uint64_t now, uint64_t owner,
+    feed_cache_ref_t *ref)
+{
+    int                rc;
+    uint64_t           hash, need, i, off;
+    feed_cache_pin_t  *pin;
+    feed_cache_rec_t  *r;
 
     if (size > h->max_object || key_len == 0
         || key_len > FEED_CACHE_KEY_MAX)
@@ -1366,18 +1548,39 @@ feed_cache_admit_locked(void *region, const void *key, size_t key_len,
         off = feed_cache_slots(h)[i].off;
         r = feed_cache_rec(h, off);
 
-        /* another process is filling it or has filled it */
+        if (r->type == FEED_CACHE_VALID) {
+            return FEED_CACHE_PRESENT;
+        }
 
-        if (r->type == FEED_CACHE_VALID || !feed_cache_stale(h, r, now)) {
-            h->stats.rejects++;
-            return FEED_CACHE_REJECT;
+        /* another process is filling it */
+
+        if (feed_cache_pinned(h, r, off, now)) {
+            return FEED_CACHE_FILLING;
         }
 
         if (feed_cache_unindex(h, r, off) != FEED_OK) {
             goto corrupt;
         }
+    }
 
-        h->stats.reclaims++;
+    if (!feed_cache_drained(h, now)) {
+        h->stats.draining++;
+        return FEED_CACHE_NOSPACE;
+    }
+
+    /* the reservation's pin, before anything is evicted for it */
+
+    pin = feed_cache_pins(h);
+
+    for (i = 0; i < h->npins; i++) {
+        if (pin[(h->pin_next + i) % h->npins].off == FEED_CACHE_EMPTY) {
+            break;
+        }
+    }
+
+    if (i == h->npins) {
+        h->stats.nospace++;
+        return FEED_CACHE_NOSPACE;
     }
 
     rc = feed_cache_admissible(h, hash, need, now);
@@ -1413,9 +1616,14 @@ feed_cache_admit_locked(void *region, const void *key, size_t key_len,
     r->hash = hash;
     r->id = ++h->seq;
     r->time = now;
+    r->tag = tag;
     memcpy(r + 1, key, key_len);
 
     if (feed_cache_insert(h, hash, off) != FEED_OK) {
+        goto corrupt;
+    }
+
+    if (feed_cache_pin(h, r, off, now, owner, ref) != FEED_OK) {
         goto corrupt;
     }
 
@@ -1423,7 +1631,7 @@ feed_cache_admit_locked(void *region, const void *key, size_t key_len,
     ref->id = r->id;
     ref->data = ref->rec + sizeof(feed_cache_rec_t) + key_len;
     ref->len = size;
-    ref->pin = FEED_CACHE_EMPTY;
+    ref->tag = tag;
 
     h->stats.admissions++;
 
@@ -1437,23 +1645,64 @@ corrupt:
 }
 
 
+/* the reservation's pin, if it is still the one "ref" was given */
+
+static feed_cache_pin_t *
+feed_cache_ref_pin(feed_cache_hdr_t *h, const feed_cache_ref_t *ref)
+{
+    feed_cache_pin_t  *pin;
+
+    if (ref->pin >= h->npins || ref->rec < h->ring) {
+        return NULL;
+    }
+
+    pin = &feed_cache_pins(h)[ref->pin];
+
+    if (pin->off != ref->rec - h->ring || pin->id != ref->id) {
+        return NULL;
+    }
+
+    return pin;
+}
+
+
 int
 feed_cache_commit_locked(void *region, const feed_cache_ref_t *ref)
 {
+    int                rc;
+    feed_cache_pin_t  *pin;
     feed_cache_hdr_t  *h;
     feed_cache_rec_t  *r;
 
-    h = feed_cache_hdr(region);
+    h = feed_cache_enter(region);
     if (h == NULL) {
         return FEED_ERROR;
     }
 
-    /* a reservation reclaimed as stale is not published */
+    rc = FEED_ERROR;
+
+    /* a reservation reclaimed or orphaned is not published */
+
+    pin = feed_cache_ref_pin(h, ref);
+
+    if (pin == NULL) {
+        goto done;
+    }
+
+    pin->off = FEED_CACHE_EMPTY;
+
+    if (pin->orphan) {
+        goto done;
+    }
 
     r = feed_cache_ref_rec(h, ref);
 
     if (r == NULL || r->type != FEED_CACHE_WRITING) {
-        return FEED_ERROR;
+        goto done;
+    }
+
+    if (r->refs > 0) {
+        r->refs--;
     }
 
     r->type = FEED_CACHE_VALID;
@@ -1461,30 +1710,123 @@ feed_cache_commit_locked(void *region, const feed_cache_ref_t *ref)
     h->stats.objects++;
     h->stats.bytes += r->len;
 
-    return FEED_OK;
+    rc = FEED_OK;
+
+done:
+
+    h->busy = 0;
+
+    return rc;
 }
 
 
 void
 feed_cache_abort_locked(void *region, const feed_cache_ref_t *ref)
 {
+    feed_cache_pin_t  *pin;
     feed_cache_hdr_t  *h;
     feed_cache_rec_t  *r;
 
-    h = feed_cache_hdr(region);
+    h = feed_cache_enter(region);
     if (h == NULL) {
         return;
+    }
+
+    pin = feed_cache_ref_pin(h, ref);
+
+    if (pin == NULL) {
+        goto done;
+    }
+
+    pin->off = FEED_CACHE_EMPTY;
+
+    if (pin->orphan) {
+        goto done;
     }
 
     r = feed_cache_ref_rec(h, ref);
 
     if (r == NULL || r->type != FEED_CACHE_WRITING) {
-        return;
+        goto done;
     }
+
+    r->refs = 0;
 
     if (feed_cache_unindex(h, r, ref->rec - h->ring) != FEED_OK) {
         feed_cache_reset(h);
     }
+
+done:
+
+    h->busy = 0;
+}
+
+
+/* drops the pins of processes that are gone; returns how many */
+
+uint64_t
+feed_cache_reap_locked(void *region)
+{
+    uint64_t           i, n;
+    feed_cache_pin_t  *pin;
+    feed_cache_hdr_t  *h;
+    feed_cache_rec_t  *r;
+
+    h = feed_cache_enter(region);
+    if (h == NULL) {
+        return 0;
+    }
+
+    pin = feed_cache_pins(h);
+    n = 0;
+
+    for (i = 0; i < h->npins; i++) {
+        if (pin[i].off == FEED_CACHE_EMPTY || pin[i].owner == 0
+            || feed_cache_alive(pin[i].owner))
+        {
+            continue;
+        }
+
+        if (!pin[i].orphan) {
+            r = feed_cache_rec(h, pin[i].off);
+
+            if (r != NULL && r->type != FEED_CACHE_PAD && r->id == pin[i].id
+                && r->refs > 0)
+            {
+                r->refs--;
+            }
+        }
+
+        pin[i].off = FEED_CACHE_EMPTY;
+        n++;
+    }
+
+    h->stats.reclaims += n;
+
+    (void) feed_cache_drained(h, 0);
+
+    h->busy = 0;
+
+    return n;
+}
+
+
+/* forgets every object, as after a crash, but counts no corruption */
+
+void
+feed_cache_purge_locked(void *region)
+{
+    feed_cache_hdr_t  *h;
+
+    h = feed_cache_enter(region);
+    if (h == NULL) {
+        return;
+    }
+
+    feed_cache_reset(h);
+    h->stats.corruptions--;
+
+    h->busy = 0;
 }
 
 

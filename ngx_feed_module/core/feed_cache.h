@@ -19,12 +19,22 @@
  * pinned until it is released, so the reader copies it unlocked, and an
  * admitted object is reserved, filled unlocked and then committed.
  *
- * "now" is any monotonic clock the caller likes; pin_timeout is in the
- * same unit.  Each pin is a slot of a fixed table with its own time; a
- * pin or a reservation older than pin_timeout is presumed to belong to a
- * dead process and may be reclaimed, so pin_timeout must exceed the
- * longest time a live process holds one.  With every pin slot taken, a
- * lookup misses.
+ * Every hit and every reservation holds a pin: a slot of a fixed table
+ * that names its owner, a process id.  A pin is dropped only by its
+ * owner or once the owner no longer exists (kill(pid, 0) says so), so a
+ * live process may hold one as long as it needs; feed_cache_reap_locked()
+ * drops every pin of a dead process at once, for a respawned worker to
+ * call.  Owner 0 stands for a caller without a process of its own (tests,
+ * the simulator): its pins expire pin_timeout after they were taken, in
+ * the unit of "now", any monotonic clock the caller likes.  With every
+ * pin slot taken, a lookup misses.
+ *
+ * Each operation marks the region busy while it changes it.  An
+ * operation that finds the region busy knows that a process died inside
+ * one (nginx then force-unlocks the zone): the ring and the index are
+ * emptied, and the pins held at that moment are kept until their owners
+ * let go, so that no byte still being sent is written over.  Until then
+ * nothing is admitted.
  */
 
 #include "feed_core.h"
@@ -38,6 +48,8 @@
 #define FEED_CACHE_NOSPACE      5    /* eviction reached a pinned object */
 #define FEED_CACHE_CORRUPT      6    /* the region was found corrupt and
                                         was reformatted */
+#define FEED_CACHE_FILLING      7    /* another reservation is filling it */
+#define FEED_CACHE_PRESENT      8    /* warm: already there */
 
 #define FEED_CACHE_KEY_MAX      1024
 
@@ -48,7 +60,7 @@ typedef struct {
     uint64_t        sample;          /* lookups between two halvings of
                                         the sketch; 0: 3 * objects */
     uint64_t        pins;            /* pins held at once; 0: 1024 */
-    uint64_t        pin_timeout;     /* 0: 60 */
+    uint64_t        pin_timeout;     /* pins of owner 0; 0: 60 */
     uint32_t        move_max_pct;    /* second chance only for objects up
                                         to this % of the ring; 0: off */
     uint32_t        move_budget;     /* second chances per reservation, as
@@ -63,6 +75,7 @@ typedef struct {
     uint64_t        id;
     uint64_t        data;
     uint64_t        len;
+    uint64_t        tag;             /* the caller's, kept with the data */
     uint64_t        pin;
 } feed_cache_ref_t;
 
@@ -77,7 +90,9 @@ typedef struct {
     uint64_t        evictions;
     uint64_t        moves;           /* second chances */
     uint64_t        reclaims;        /* stale pins and reservations */
-    uint64_t        corruptions;
+    uint64_t        corruptions;     /* resets after damage or a crash */
+    uint64_t        draining;        /* admissions refused while pins
+                                        from before a reset are held */
     uint64_t        objects;
     uint64_t        bytes;
     uint64_t        bytes_hit;
@@ -94,14 +109,20 @@ int feed_cache_init(void *region, size_t size, size_t max_object,
 int feed_cache_check(void *region, size_t size);
 
 int feed_cache_lookup_locked(void *region, const void *key, size_t key_len,
-    uint64_t now, feed_cache_ref_t *ref);
+    uint64_t now, uint64_t owner, feed_cache_ref_t *ref);
 void feed_cache_release_locked(void *region, const feed_cache_ref_t *ref);
 
 int feed_cache_admit_locked(void *region, const void *key, size_t key_len,
-    size_t size, uint64_t now, feed_cache_ref_t *ref);
+    size_t size, uint64_t tag, uint64_t now, uint64_t owner,
+    feed_cache_ref_t *ref);
+int feed_cache_warm_locked(void *region, const void *key, size_t key_len,
+    size_t size, uint64_t tag, uint64_t now, uint64_t owner,
+    feed_cache_ref_t *ref);
 int feed_cache_commit_locked(void *region, const feed_cache_ref_t *ref);
 void feed_cache_abort_locked(void *region, const feed_cache_ref_t *ref);
 
+uint64_t feed_cache_reap_locked(void *region);
+void feed_cache_purge_locked(void *region);
 void feed_cache_stats_locked(void *region, feed_cache_stats_t *st);
 
 uint64_t feed_cache_hash(const void *key, size_t len);

@@ -12,7 +12,11 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "feed_unit.h"
 #include "feed_cache.h"
@@ -104,7 +108,7 @@ put(void *c, unsigned n, size_t len, uint64_t now)
 
     klen = key_of(n, key);
 
-    rc = feed_cache_admit_locked(c, key, klen, len, now, &ref);
+    rc = feed_cache_admit_locked(c, key, klen, len, 0, now, 0, &ref);
 
     if (rc == FEED_CACHE_ADMIT) {
         fill(feed_cache_data(c, &ref), len, n, 0);
@@ -123,7 +127,7 @@ get(void *c, unsigned n, uint64_t now, feed_cache_ref_t *ref)
 
     klen = key_of(n, key);
 
-    return feed_cache_lookup_locked(c, key, klen, now, ref);
+    return feed_cache_lookup_locked(c, key, klen, now, 0, ref);
 }
 
 
@@ -164,23 +168,24 @@ test_cache_hit_miss(void)
     /* a reservation is invisible until committed, and a second one for
      * the same key is refused while the first is being filled */
 
-    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 10, 0, &ref),
+    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 10, 0, 0, 0, &ref),
               FEED_CACHE_ADMIT);
-    CHECK_INT(feed_cache_lookup_locked(c, "k", 1, 0, &ref), FEED_CACHE_MISS);
-    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 10, 0, &ref),
-              FEED_CACHE_REJECT);
+    CHECK_INT(feed_cache_lookup_locked(c, "k", 1, 0, 0, &ref),
+              FEED_CACHE_MISS);
+    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 10, 0, 0, 0, &ref),
+              FEED_CACHE_FILLING);
 
     /* too large, or no key: served, never cached */
 
     CHECK_INT(put(c, 3, 16385, 0), FEED_CACHE_BYPASS);
-    CHECK_INT(feed_cache_admit_locked(c, "", 0, 10, 0, &ref),
+    CHECK_INT(feed_cache_admit_locked(c, "", 0, 10, 0, 0, 0, &ref),
               FEED_CACHE_BYPASS);
 
     feed_cache_stats_locked(c, &st);
     CHECK_UINT(st.hits, 2);
     CHECK_UINT(st.misses, 3);
     CHECK_UINT(st.admissions, 2);
-    CHECK_UINT(st.rejects, 1);
+    CHECK_UINT(st.rejects, 0);
     CHECK_UINT(st.bypasses, 2);
     CHECK_UINT(st.objects, 1);
     CHECK_UINT(st.bytes, 5000);
@@ -200,15 +205,16 @@ test_cache_abort(void)
 
     c = make_cache(REGION, 16384, 1, 0);
 
-    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 100, 0, &ref),
+    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 100, 0, 0, 0, &ref),
               FEED_CACHE_ADMIT);
     feed_cache_abort_locked(c, &ref);
 
     /* an aborted reservation is gone: it cannot be committed later */
 
     CHECK_INT(feed_cache_commit_locked(c, &ref), FEED_ERROR);
-    CHECK_INT(feed_cache_lookup_locked(c, "k", 1, 0, &ref), FEED_CACHE_MISS);
-    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 100, 0, &ref),
+    CHECK_INT(feed_cache_lookup_locked(c, "k", 1, 0, 0, &ref),
+              FEED_CACHE_MISS);
+    CHECK_INT(feed_cache_admit_locked(c, "k", 1, 100, 0, 0, 0, &ref),
               FEED_CACHE_ADMIT);
     CHECK_INT(feed_cache_commit_locked(c, &ref), FEED_OK);
 
@@ -427,7 +433,7 @@ test_cache_stale(void)
 
     c = make_cache(REGION, 16384, 1, 0);
 
-    CHECK_INT(feed_cache_admit_locked(c, "dead", 4, 8000, 100, &res),
+    CHECK_INT(feed_cache_admit_locked(c, "dead", 4, 8000, 0, 100, 0, &res),
               FEED_CACHE_ADMIT);
 
     for (n = 1; n < 100 && put(c, n, 8000, 100) == FEED_CACHE_ADMIT; n++) {
@@ -437,22 +443,188 @@ test_cache_stale(void)
     CHECK_INT(put(c, 500, 8000, 105), FEED_CACHE_NOSPACE);
     CHECK_INT(put(c, 500, 8000, 200), FEED_CACHE_ADMIT);
     CHECK_INT(feed_cache_commit_locked(c, &res), FEED_ERROR);
-    CHECK_INT(feed_cache_lookup_locked(c, "dead", 4, 200, &res),
+    CHECK_INT(feed_cache_lookup_locked(c, "dead", 4, 200, 0, &res),
               FEED_CACHE_MISS);
 
     /* a stale reservation does not block its key either */
 
-    CHECK_INT(feed_cache_admit_locked(c, "slow", 4, 100, 200, &res),
+    CHECK_INT(feed_cache_admit_locked(c, "slow", 4, 100, 0, 200, 0, &res),
               FEED_CACHE_ADMIT);
-    CHECK_INT(feed_cache_admit_locked(c, "slow", 4, 100, 205, &res),
-              FEED_CACHE_REJECT);
-    CHECK_INT(feed_cache_admit_locked(c, "slow", 4, 100, 211, &res),
+    CHECK_INT(feed_cache_admit_locked(c, "slow", 4, 100, 0, 205, 0, &res),
+              FEED_CACHE_FILLING);
+    CHECK_INT(feed_cache_admit_locked(c, "slow", 4, 100, 0, 211, 0, &res),
               FEED_CACHE_ADMIT);
     CHECK_INT(feed_cache_commit_locked(c, &res), FEED_OK);
 
     feed_cache_stats_locked(c, &st);
     CHECK_UINT(st.reclaims, 2);
     CHECK_INT(feed_cache_check(c, REGION), FEED_OK);
+}
+
+
+/* a process id that no process has now */
+
+static uint64_t
+dead_pid(void)
+{
+    pid_t  pid;
+
+    pid = fork();
+
+    if (pid == 0) {
+        _exit(0);
+    }
+
+    CHECK(pid > 0);
+    waitpid(pid, NULL, 0);
+
+    return (uint64_t) pid;
+}
+
+
+static int
+get_as(void *c, unsigned n, uint64_t now, uint64_t owner,
+    feed_cache_ref_t *ref)
+{
+    char    key[64];
+    size_t  klen;
+
+    klen = key_of(n, key);
+
+    return feed_cache_lookup_locked(c, key, klen, now, owner, ref);
+}
+
+
+/*
+ * A pin or a reservation of a live process is never taken away, however
+ * old; one of a process that is gone is, at once.
+ */
+
+static void
+test_cache_owners(void)
+{
+    void               *c;
+    unsigned            n;
+    uint64_t            me, dead;
+    feed_cache_ref_t    pin, res;
+    feed_cache_stats_t  st;
+
+    me = (uint64_t) getpid();
+    dead = dead_pid();
+
+    c = make_cache(REGION, 16384, 1, 0);
+
+    CHECK_INT(put(c, 0, 8000, 100), FEED_CACHE_ADMIT);
+    CHECK_INT(get_as(c, 0, 100, me, &pin), FEED_CACHE_HIT);
+
+    for (n = 1; n < 100 && put(c, n, 8000, 100) == FEED_CACHE_ADMIT; n++) {
+        /* void */
+    }
+
+    CHECK_INT(put(c, 500, 8000, 100000), FEED_CACHE_NOSPACE);
+    CHECK(same(feed_cache_data(c, &pin), pin.len, 0, 0));
+    feed_cache_release_locked(c, &pin);
+    CHECK_INT(put(c, 500, 8000, 100000), FEED_CACHE_ADMIT);
+
+    /* the same object pinned by a process that is gone */
+
+    c = make_cache(REGION, 16384, 1, 0);
+
+    CHECK_INT(put(c, 0, 8000, 100), FEED_CACHE_ADMIT);
+    CHECK_INT(get_as(c, 0, 100, dead, &pin), FEED_CACHE_HIT);
+
+    for (n = 1; n < 100 && put(c, n, 8000, 100) == FEED_CACHE_ADMIT; n++) {
+        /* void */
+    }
+
+    CHECK_INT(put(c, 500, 8000, 101), FEED_CACHE_ADMIT);
+    CHECK(!hit(c, 0, 101));
+    feed_cache_release_locked(c, &pin);
+    CHECK_INT(feed_cache_check(c, REGION), FEED_OK);
+
+    /* reservations: a live filler keeps its key, a dead one does not */
+
+    CHECK_INT(feed_cache_admit_locked(c, "live", 4, 100, 7, 100, me, &res),
+              FEED_CACHE_ADMIT);
+    CHECK_INT(feed_cache_admit_locked(c, "live", 4, 100, 7, 90000, 0, &pin),
+              FEED_CACHE_FILLING);
+    CHECK_INT(feed_cache_commit_locked(c, &res), FEED_OK);
+    CHECK_INT(feed_cache_lookup_locked(c, "live", 4, 90000, 0, &pin),
+              FEED_CACHE_HIT);
+    CHECK_UINT(pin.tag, 7);
+    feed_cache_release_locked(c, &pin);
+
+    CHECK_INT(feed_cache_admit_locked(c, "gone", 4, 100, 0, 100, dead, &res),
+              FEED_CACHE_ADMIT);
+    CHECK_INT(feed_cache_admit_locked(c, "gone", 4, 100, 0, 100, me, &pin),
+              FEED_CACHE_ADMIT);
+    CHECK_INT(feed_cache_commit_locked(c, &res), FEED_ERROR);
+    CHECK_INT(feed_cache_commit_locked(c, &pin), FEED_OK);
+
+    /* reaping drops every pin of the dead, and only those */
+
+    CHECK_INT(get_as(c, 500, 100, dead, &res), FEED_CACHE_HIT);
+    CHECK_INT(get_as(c, 500, 100, me, &pin), FEED_CACHE_HIT);
+    CHECK_UINT(feed_cache_reap_locked(c), 1);
+    CHECK_UINT(feed_cache_reap_locked(c), 0);
+    CHECK_INT(feed_cache_check(c, REGION), FEED_OK);
+    feed_cache_release_locked(c, &res);
+    feed_cache_release_locked(c, &pin);
+    CHECK_INT(feed_cache_check(c, REGION), FEED_OK);
+
+    feed_cache_stats_locked(c, &st);
+    CHECK(st.reclaims >= 3);
+}
+
+
+/*
+ * After a reset (a purge here; a crash or damage does the same) nothing
+ * is written into the ring while a pin taken before it is held, so
+ * bytes being sent are never overwritten; pins of the dead do not count.
+ */
+
+static void
+test_cache_drain(void)
+{
+    void               *c;
+    unsigned            n;
+    uint64_t            me;
+    feed_cache_ref_t    pin, res, gone, tmp;
+    feed_cache_stats_t  st;
+
+    me = (uint64_t) getpid();
+
+    c = make_cache(REGION, 16384, 1, 0);
+
+    for (n = 0; n < 10; n++) {
+        CHECK_INT(put(c, n, 8000, 0), FEED_CACHE_ADMIT);
+    }
+
+    CHECK_INT(get_as(c, 3, 0, me, &pin), FEED_CACHE_HIT);
+    CHECK_INT(get_as(c, 4, 0, dead_pid(), &gone), FEED_CACHE_HIT);
+    CHECK_INT(feed_cache_admit_locked(c, "res", 3, 100, 0, 0, me, &res),
+              FEED_CACHE_ADMIT);
+
+    feed_cache_purge_locked(c);
+
+    CHECK_INT(get(c, 5, 0, &tmp), FEED_CACHE_MISS);
+    CHECK_INT(put(c, 50, 8000, 0), FEED_CACHE_NOSPACE);
+    CHECK_INT(feed_cache_commit_locked(c, &res), FEED_ERROR);
+    CHECK_INT(put(c, 50, 8000, 0), FEED_CACHE_NOSPACE);
+    CHECK(same(feed_cache_data(c, &pin), pin.len, 3, 0));
+    CHECK_INT(feed_cache_check(c, REGION), FEED_OK);
+
+    feed_cache_release_locked(c, &pin);
+
+    CHECK_INT(put(c, 50, 8000, 0), FEED_CACHE_ADMIT);
+    CHECK(hit(c, 50, 0));
+    CHECK(!hit(c, 3, 0));
+    CHECK_INT(feed_cache_check(c, REGION), FEED_OK);
+
+    feed_cache_stats_locked(c, &st);
+    CHECK_UINT(st.draining, 2);
+    CHECK_UINT(st.corruptions, 0);
+    CHECK_UINT(st.objects, 1);
 }
 
 
@@ -644,7 +816,7 @@ model_run(int admit_all)
             break;
 
         default:
-            rc = feed_cache_lookup_locked(c, key, klen, now, &ref);
+            rc = feed_cache_lookup_locked(c, key, klen, now, 0, &ref);
 
             if (rc == FEED_CACHE_HIT) {
                 CHECK(model[n] >= 0);
@@ -672,7 +844,7 @@ model_run(int admit_all)
             }
 
             len = 64 + (size_t) (rng() % 12000);
-            rc = feed_cache_admit_locked(c, key, klen, len, now, &ref);
+            rc = feed_cache_admit_locked(c, key, klen, len, 0, now, 0, &ref);
 
             CHECK(rc == FEED_CACHE_ADMIT || rc == FEED_CACHE_REJECT
                   || rc == FEED_CACHE_NOSPACE);
@@ -724,6 +896,8 @@ feed_unit_cache_tests(void)
     RUN(test_cache_admission);
     RUN(test_cache_pinned);
     RUN(test_cache_stale);
+    RUN(test_cache_owners);
+    RUN(test_cache_drain);
     RUN(test_cache_check);
     RUN(test_cache_corrupt);
     RUN(test_cache_model);
