@@ -24,9 +24,21 @@ static ngx_int_t ngx_http_feed_media_playlist(ngx_http_request_t *r,
     int rendition, uint64_t limit);
 static ngx_int_t ngx_http_feed_media_file(ngx_http_request_t *r,
     feed_path_t *path);
+static u_char *ngx_http_feed_media_name(u_char *p,
+    ngx_http_feed_loc_conf_t *flcf, feed_path_t *path, int init,
+    uint32_t segment);
+static void ngx_http_feed_media_warm(ngx_http_request_t *r,
+    feed_path_t *path, feed_rendition_t *rend);
+static void ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind);
 static ngx_int_t ngx_http_feed_media_options(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_add_header(ngx_http_request_t *r,
     char *name, ngx_str_t *value);
+
+
+/* what a file name adds to the root, clip and rendition, NUL included */
+
+#define NGX_HTTP_FEED_NAME_EXTRA                                              \
+    (3 + sizeof("init.mp4") + NGX_INT32_LEN + sizeof(".m4s"))
 
 
 static ngx_str_t  ngx_http_feed_m3u8_type =
@@ -64,11 +76,14 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
         }
 
         if (r->method == NGX_HTTP_OPTIONS) {
+            ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_OTHER);
             return ngx_http_feed_media_options(r);
         }
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_OTHER);
+
         if (flcf->cors.len) {
             ngx_str_set(&allow, "GET, HEAD, OPTIONS");
 
@@ -96,6 +111,7 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
     if (r->uri.len < flcf->prefix.len
         || ngx_strncmp(r->uri.data, flcf->prefix.data, flcf->prefix.len) != 0)
     {
+        ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_OTHER);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "feed_media: URI outside the location prefix \"%V\"",
                       &flcf->prefix);
@@ -110,6 +126,7 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
         /* "location /v" must not serve "/vfix-a/master.m3u8" */
 
         if (len == 0 || *p != '/') {
+            ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_OTHER);
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "feed_media: no \"/\" after the location prefix");
             return NGX_HTTP_NOT_FOUND;
@@ -122,9 +139,29 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
     /* the URI is decoded: log the reason only, nginx adds the request */
 
     if (feed_path_parse((const char *) p, len, &path, &reason) != FEED_OK) {
+        ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_OTHER);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "feed_media: %s", reason);
         return NGX_HTTP_NOT_FOUND;
+    }
+
+    switch (path.type) {
+
+    case FEED_PATH_MASTER:
+        ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_MASTER);
+        break;
+
+    case FEED_PATH_MEDIA:
+        ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_PLAYLIST);
+        break;
+
+    case FEED_PATH_INIT:
+        ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_INIT);
+        break;
+
+    default:
+        ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_SEGMENT);
+        break;
     }
 
     /*
@@ -184,6 +221,11 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
     }
 
     if (path.type == FEED_PATH_MEDIA) {
+        if (flcf->cache && flcf->cache_warm && r->method == NGX_HTTP_GET) {
+            feed_clip_rendition(fmcf->catalog, clip, (uint32_t) ri, &rend);
+            ngx_http_feed_media_warm(r, &path, &rend);
+        }
+
         return ngx_http_feed_media_playlist(r, fmcf->catalog, clip, &path,
                                             ri, expires);
     }
@@ -330,46 +372,47 @@ ngx_http_feed_media_file(ngx_http_request_t *r, feed_path_t *path)
     size_t                     len;
     ngx_int_t                  rc;
     ngx_buf_t                 *b;
-    ngx_str_t                  name;
+    ngx_str_t                  name, *type;
     ngx_uint_t                 level;
     ngx_chain_t                out;
     ngx_open_file_info_t       of;
+    ngx_http_feed_metrics_t   *m;
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_feed_loc_conf_t  *flcf;
 
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    /* root "/" clip "/" rendition "/" (init.mp4 | N.m4s) NUL */
-
-    len = flcf->media_root.len + 1 + path->clip_len + 1 + path->rendition_len
-          + 1 + sizeof("init.mp4") - 1 + NGX_INT32_LEN + sizeof(".m4s");
+    len = flcf->media_root.len + path->clip_len + path->rendition_len
+          + NGX_HTTP_FEED_NAME_EXTRA;
 
     name.data = ngx_pnalloc(r->pool, len);
     if (name.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    last = ngx_cpymem(name.data, flcf->media_root.data,
-                      flcf->media_root.len);
-    *last++ = '/';
-    last = ngx_cpymem(last, path->clip, path->clip_len);
-    *last++ = '/';
-    last = ngx_cpymem(last, path->rendition, path->rendition_len);
-    *last++ = '/';
-
-    if (path->type == FEED_PATH_INIT) {
-        last = ngx_cpymem(last, "init.mp4", sizeof("init.mp4") - 1);
-
-    } else {
-        last = ngx_sprintf(last, "%uD.m4s", path->segment);
-    }
-
-    *last = '\0';
+    last = ngx_http_feed_media_name(name.data, flcf, path,
+                                    path->type == FEED_PATH_INIT,
+                                    path->segment);
     name.len = last - name.data;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "feed_media file: \"%V\"", &name);
+
+    if (path->type == FEED_PATH_INIT) {
+        type = &ngx_http_feed_mp4_type;
+
+    } else {
+        type = &ngx_http_feed_m4s_type;
+    }
+
+    if (flcf->cache) {
+        rc = ngx_http_feed_cache_serve(r, flcf->cache, &name, type);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
 
     ngx_memzero(&of, sizeof(ngx_open_file_info_t));
 
@@ -438,13 +481,7 @@ ngx_http_feed_media_file(ngx_http_request_t *r, feed_path_t *path)
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = of.size;
     r->headers_out.last_modified_time = of.mtime;
-
-    if (path->type == FEED_PATH_INIT) {
-        r->headers_out.content_type = ngx_http_feed_mp4_type;
-    } else {
-        r->headers_out.content_type = ngx_http_feed_m4s_type;
-    }
-
+    r->headers_out.content_type = *type;
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
@@ -464,10 +501,21 @@ ngx_http_feed_media_file(ngx_http_request_t *r, feed_path_t *path)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (flcf->cache) {
+        ngx_http_feed_cache_fill(r, flcf->cache, &name, &of);
+    }
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
+    }
+
+    m = ngx_http_feed_metrics(r);
+
+    if (m && r->headers_out.content_length_n > 0) {
+        (void) ngx_atomic_fetch_add(&m->bytes_disk,
+                                    r->headers_out.content_length_n);
     }
 
     b->file_pos = 0;
@@ -487,6 +535,91 @@ ngx_http_feed_media_file(ngx_http_request_t *r, feed_path_t *path)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* root "/" clip "/" rendition "/" (init.mp4 | N.m4s) NUL */
+
+static u_char *
+ngx_http_feed_media_name(u_char *p, ngx_http_feed_loc_conf_t *flcf,
+    feed_path_t *path, int init, uint32_t segment)
+{
+    p = ngx_cpymem(p, flcf->media_root.data, flcf->media_root.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, path->clip, path->clip_len);
+    *p++ = '/';
+    p = ngx_cpymem(p, path->rendition, path->rendition_len);
+    *p++ = '/';
+
+    if (init) {
+        p = ngx_cpymem(p, "init.mp4", sizeof("init.mp4") - 1);
+
+    } else {
+        p = ngx_sprintf(p, "%uD.m4s", segment);
+    }
+
+    *p = '\0';
+
+    return p;
+}
+
+
+/*
+ * A player that fetched a media playlist asks for its init segment and
+ * first segments next: they are offered to the cache now, in the
+ * background, so that they can be hits by then.
+ */
+
+static void
+ngx_http_feed_media_warm(ngx_http_request_t *r, feed_path_t *path,
+    feed_rendition_t *rend)
+{
+    u_char                     *p;
+    size_t                      len;
+    ngx_str_t                   names[9];
+    ngx_uint_t                  i, n;
+    ngx_http_feed_loc_conf_t   *flcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+
+    n = ngx_min(flcf->cache_warm, rend->nsegments);
+    len = flcf->media_root.len + path->clip_len + path->rendition_len
+          + NGX_HTTP_FEED_NAME_EXTRA;
+
+    for (i = 0; i <= n; i++) {
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return;
+        }
+
+        names[i].data = p;
+        names[i].len = ngx_http_feed_media_name(p, flcf, path, i == 0,
+                                                (uint32_t) (i - 1))
+                       - p;
+    }
+
+    if (ngx_http_feed_cache_warm(fmcf, flcf->cache, names, n + 1,
+                                 r->connection->log)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "feed_media: cannot warm the cache");
+    }
+}
+
+
+static void
+ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind)
+{
+    ngx_http_feed_metrics_t  *m;
+
+    m = ngx_http_feed_metrics(r);
+
+    if (m) {
+        (void) ngx_atomic_fetch_add(&m->requests[kind], 1);
+    }
 }
 
 

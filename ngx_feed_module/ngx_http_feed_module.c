@@ -26,6 +26,15 @@ static ngx_int_t ngx_http_feed_read_key(ngx_conf_t *cf, ngx_str_t *name,
 static void ngx_http_feed_catalog_cleanup(void *data);
 static char *ngx_http_feed_url_ttl(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_feed_cors(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_feed_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_feed_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_feed_cache_warm_check(ngx_conf_t *cf, void *post,
+    void *data);
+static ngx_int_t ngx_http_feed_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_feed_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_feed_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_post_t  ngx_http_feed_url_ttl_post =
@@ -33,6 +42,16 @@ static ngx_conf_post_t  ngx_http_feed_url_ttl_post =
 
 static ngx_conf_post_t  ngx_http_feed_cors_post =
     { ngx_http_feed_cors };
+
+static ngx_conf_post_t  ngx_http_feed_cache_warm_post =
+    { ngx_http_feed_cache_warm_check };
+
+
+static ngx_conf_enum_t  ngx_http_feed_cache_send[] = {
+    { ngx_string("pin"), 0 },
+    { ngx_string("copy"), 1 },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_feed_commands[] = {
@@ -79,13 +98,62 @@ static ngx_command_t  ngx_http_feed_commands[] = {
       offsetof(ngx_http_feed_loc_conf_t, cors),
       &ngx_http_feed_cors_post },
 
+    { ngx_string("feed_cache_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_feed_cache_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_cache,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_cache_send"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, cache_copy),
+      &ngx_http_feed_cache_send },
+
+    { ngx_string("feed_cache_warm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, cache_warm),
+      &ngx_http_feed_cache_warm_post },
+
+    { ngx_string("feed_cache_inline_fill"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, cache_inline),
+      NULL },
+
+    { ngx_string("feed_cache_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("feed_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_feed_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_feed_module_ctx = {
-    NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_feed_preconfiguration,        /* preconfiguration */
+    ngx_http_feed_postconfiguration,       /* postconfiguration */
 
     ngx_http_feed_create_main_conf,        /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -105,7 +173,7 @@ ngx_module_t  ngx_http_feed_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_feed_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -131,7 +199,16 @@ ngx_http_feed_create_main_conf(ngx_conf_t *cf)
      *     fmcf->catalog = NULL;
      *     fmcf->secret_file = { 0, NULL };
      *     fmcf->nkeys = 0;
+     *     fmcf->thread_pool_name = { 0, NULL };
+     *     fmcf->metrics_zone = NULL;
      */
+
+    if (ngx_array_init(&fmcf->caches, cf->pool, 2,
+                       sizeof(ngx_http_feed_cache_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
     return fmcf;
 }
@@ -153,10 +230,15 @@ ngx_http_feed_create_loc_conf(ngx_conf_t *cf)
      *     flcf->media_root = { 0, NULL };
      *     flcf->cors = { 0, NULL };
      *     flcf->prefix = { 0, NULL };
+     *     flcf->cache = NULL;
+     *     flcf->cache_name = { 0, NULL };
      */
 
     flcf->media = NGX_CONF_UNSET;
     flcf->url_ttl = NGX_CONF_UNSET;
+    flcf->cache_copy = NGX_CONF_UNSET_UINT;
+    flcf->cache_warm = NGX_CONF_UNSET_UINT;
+    flcf->cache_inline = NGX_CONF_UNSET_SIZE;
 
     return flcf;
 }
@@ -186,6 +268,19 @@ ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->media_root, prev->media_root, "");
     ngx_conf_merge_sec_value(conf->url_ttl, prev->url_ttl, 3600);
     ngx_conf_merge_str_value(conf->cors, prev->cors, "");
+    ngx_conf_merge_uint_value(conf->cache_copy, prev->cache_copy, 0);
+    ngx_conf_merge_uint_value(conf->cache_warm, prev->cache_warm, 0);
+    ngx_conf_merge_size_value(conf->cache_inline, prev->cache_inline, 0);
+
+    if (conf->cache_name.data == NULL) {
+        conf->cache_name = prev->cache_name;
+        conf->cache_file = prev->cache_file;
+        conf->cache_line = prev->cache_line;
+    }
+
+    if (ngx_http_feed_cache_resolve(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->cors.len == 3
         && ngx_strncmp(conf->cors.data, "off", 3) == 0)
@@ -533,4 +628,96 @@ ngx_http_feed_cors(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_feed_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_loc_conf_t *flcf = conf;
+
+    ngx_str_t  *value;
+
+    if (flcf->cache_name.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    flcf->cache_name = value[1];
+    flcf->cache_file = cf->conf_file->file.name.data;
+    flcf->cache_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_feed_cache_warm_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *n = data;
+
+    if (*n > 8) {
+        return "must be between 0 and 8 segments";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_feed_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "conflicts with another content handler in this location";
+    }
+
+    clcf->handler = ngx_http_feed_status_handler;
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
+    fmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_feed_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_str_t             name;
+    ngx_http_variable_t  *var;
+
+    ngx_str_set(&name, "feed_cache_status");
+
+    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_feed_cache_variable;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_feed_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
+
+    return ngx_http_feed_cache_postconf(cf, fmcf);
+}
+
+
+static ngx_int_t
+ngx_http_feed_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_feed_cache_init_process(cycle);
 }
