@@ -21,7 +21,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(feed_fixtures feed_token feed_key feed_defaults http_get
                  nginx_test nginx_start nginx_stop nginx_reload write_file
-                 read_file);
+                 read_file feed_many_clips metrics wait_for);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
@@ -64,6 +64,65 @@ sub feed_defaults {
         $block->set_value('no_error_log', $opt{no_error_log})
             if defined $opt{no_error_log} && !defined $block->no_error_log;
     };
+}
+
+
+# N clips "clip-1" .. "clip-N" in $dir: a catalog of fix-a's line under
+# new ids, and a media root of symbolic links to fix-a's files, so that
+# every clip has its own file names (and cache keys).
+
+sub feed_many_clips {
+    my ($dir, $n) = @_;
+
+    my $fx = $ENV{TEST_NGINX_FIXTURES} // feed_fixtures();
+    my ($line) = grep { /"id":"fix-a"/ } split /\n/,
+                 read_file("$fx/catalog.jsonl");
+    my $catalog = '';
+
+    make_path("$dir/media");
+
+    for my $i (1 .. $n) {
+        (my $l = $line) =~ s/"id":"fix-a"/"id":"clip-$i"/;
+        $catalog .= "$l\n";
+        symlink("$fx/media/fix-a", "$dir/media/clip-$i")
+            or die "symlink: $!\n" unless -e "$dir/media/clip-$i";
+    }
+
+    write_file("$dir/catalog.jsonl", $catalog);
+
+    return ("$dir/catalog.jsonl", "$dir/media");
+}
+
+
+# The metrics of a feed_status location as { "name{labels}" => value }.
+
+sub metrics {
+    my ($port, $uri) = @_;
+
+    my ($status, $h, $body) = http_get($port, $uri // '/metrics');
+    my %m;
+
+    for (split /\n/, $body) {
+        $m{$1} = $2 if /^([a-z_]+(?:\{[^}]*\})?) (\d+)$/;
+    }
+
+    return \%m;
+}
+
+
+# Polls $cond until it is true or $secs have passed; returns its value.
+
+sub wait_for {
+    my ($cond, $secs) = @_;
+
+    my $deadline = time() + ($secs // 5);
+    my $v;
+
+    until (($v = $cond->()) || time() > $deadline) {
+        sleep 0.02;
+    }
+
+    return $v;
 }
 
 
