@@ -268,10 +268,10 @@ ngx_http_feed_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     } else if (cache->max_object + FEED_CACHE_KEY_MAX + 64 > ring / 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "feed_cache_zone \"%V\": max_object=%uz leaves "
-                           "no room to turn objects over; at most %uz with "
-                           "this size", &name, cache->max_object,
-                           (ring / 2 - FEED_CACHE_KEY_MAX - 64) & ~1023);
+                           "feed_cache_zone \"%V\": max_object=%uzk leaves "
+                           "no room to turn objects over; at most %uzk "
+                           "with this size", &name, cache->max_object / 1024,
+                           (ring / 2 - FEED_CACHE_KEY_MAX - 64) / 1024);
         return NGX_CONF_ERROR;
     }
 

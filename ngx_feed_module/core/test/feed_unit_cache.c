@@ -739,7 +739,6 @@ test_cache_kill(void)
 
     feed_cache_stats_locked(c, &st);
     CHECK(st.corruptions > 0);
-    CHECK(st.reclaims > 0);
 
     printf("     kill: %llu resets, %llu reclaims in 300 rounds\n",
            (unsigned long long) st.corruptions,
