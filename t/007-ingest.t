@@ -72,12 +72,12 @@ cmp_ok($starts[0][0], '<', 0.05, 'timestamps start at zero');
 ($rc, $out) = ingest(split ' ', '--id ing-1 --creator ana --sound s1 --renditions 144p --source-testsrc 2:testsrc2:440:x');
 isnt($rc, 0, 'duplicate id refused');
 
-($rc, $out) = ingest(split ' ', '--id ing-2 --creator ana --sound s1 --renditions 144p', "$dir/no-such-video.mp4");
+($rc, $out) = ingest((split ' ', '--id ing-2 --creator ana --sound s1 --renditions 144p'), "$dir/no-such-video.mp4");
 isnt($rc, 0, 'missing source refused');
 ok(!-e "$dir/media/ing-2", 'failed ingest leaves no media');
 
 write_file("$dir/garbage.mp4", "this is not a video\n" x 100);
-($rc, $out) = ingest(split ' ', '--id ing-3 --creator ana --sound s1 --renditions 144p', "$dir/garbage.mp4");
+($rc, $out) = ingest((split ' ', '--id ing-3 --creator ana --sound s1 --renditions 144p'), "$dir/garbage.mp4");
 isnt($rc, 0, 'undecodable source refused');
 ok(!-e "$dir/media/ing-3", 'undecodable source leaves no media');
 
