@@ -644,7 +644,8 @@ test_cache_kill(void)
 {
     int                  status;
     pid_t                pid;
-    unsigned             round, n, *bad;
+    unsigned             round, n, start, *bad;
+    volatile unsigned   *ops;
     uint64_t             me;
     unsigned char       *c;
     struct timespec      ts;
@@ -661,6 +662,8 @@ test_cache_kill(void)
 
     bad = (unsigned *) (c + REGION);
     *bad = 0;
+    ops = bad + 1;
+    *ops = 0;
     me = (uint64_t) getpid();
 
     feed_cache_default_params(&p);
@@ -687,12 +690,13 @@ test_cache_kill(void)
             }
         }
 
+        start = *ops;
         pid = fork();
 
         if (pid == 0) {
             srand(round);
 
-            for ( ;; ) {
+            for ( ;; (*ops)++) {
                 n = (unsigned) rand() % 300;
 
                 if (get_as(c, n, 0, (uint64_t) getpid(), &ref)
@@ -712,8 +716,16 @@ test_cache_kill(void)
 
         CHECK(pid > 0);
 
+        /* once the child is well under way, at a random moment */
+
         ts.tv_sec = 0;
-        ts.tv_nsec = (long) (rng() % 1500000);
+        ts.tv_nsec = 20000;
+
+        for (n = 0; *ops - start < 64 && n < 100000; n++) {
+            nanosleep(&ts, NULL);
+        }
+
+        ts.tv_nsec = (long) (rng() % 500000);
         nanosleep(&ts, NULL);
 
         kill(pid, SIGKILL);

@@ -66,6 +66,7 @@ main(void)
     feed_unit_hls_tests();
     feed_unit_fastpath_tests();
     feed_unit_cache_tests();
+    feed_unit_ident_tests();
 
     feed_unit_cleanup();
 

@@ -1,0 +1,184 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+/*
+ * Session cookies and impression tokens: round trips, rotation, and that
+ * every change to a cookie or a token, however small, is refused.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed_unit.h"
+#include "feed_ident.h"
+
+
+static feed_key_t  keys[2];
+
+
+static void
+set_keys(void)
+{
+    feed_err_t  err;
+
+    CHECK_INT(feed_key_set(&keys[0], "0123456789abcdef0123456789abcdef",
+                           32, &err), FEED_OK);
+    CHECK_INT(feed_key_set(&keys[1], "fedcba9876543210fedcba9876543210",
+                           32, &err), FEED_OK);
+}
+
+
+static void
+test_ident_base64(void)
+{
+    unsigned char  out[16];
+
+    CHECK_UINT(feed_base64url_decode("", 0, out), 0);
+    CHECK_UINT(feed_base64url_decode("QQ", 2, out), 1);
+    CHECK_INT(out[0], 'A');
+    CHECK_UINT(feed_base64url_decode("QUI", 3, out), 2);
+    CHECK_UINT(feed_base64url_decode("QUJD", 4, out), 3);
+    CHECK(memcmp(out, "ABC", 3) == 0);
+
+    /* one encoding per value, the URL alphabet only */
+
+    CHECK_UINT(feed_base64url_decode("QR", 2, out), 0);
+    CHECK_UINT(feed_base64url_decode("Q", 1, out), 0);
+    CHECK_UINT(feed_base64url_decode("QU+D", 4, out), 0);
+    CHECK_UINT(feed_base64url_decode("QU=D", 4, out), 0);
+    CHECK_UINT(feed_base64url_decode("-_-_", 4, out), 3);
+}
+
+
+static void
+test_ident_session(void)
+{
+    char              c[FEED_SESSION_LEN + 1], d[FEED_SESSION_LEN + 1];
+    size_t            i, n;
+    feed_viewer_id_t  id, other, got;
+
+    set_keys();
+
+    CHECK_INT(feed_viewer_new(&id), FEED_OK);
+    CHECK_INT(feed_viewer_new(&other), FEED_OK);
+    CHECK(memcmp(&id, &other, sizeof(id)) != 0);
+
+    n = feed_session_cookie(&keys[0], &id, c);
+    CHECK_UINT(n, FEED_SESSION_LEN);
+
+    CHECK_INT(feed_session_parse(keys, 2, c, n, &got), FEED_OK);
+    CHECK(memcmp(&got, &id, sizeof(id)) == 0);
+
+    /* signed with the previous key: still accepted */
+
+    n = feed_session_cookie(&keys[1], &id, d);
+    CHECK_INT(feed_session_parse(keys, 2, d, n, &got), FEED_OK);
+    CHECK_INT(feed_session_parse(keys, 1, d, n, &got), FEED_ERROR);
+
+    /* every single-character change, truncation and extension fails */
+
+    for (i = 0; i < FEED_SESSION_LEN; i++) {
+        memcpy(d, c, FEED_SESSION_LEN);
+        d[i] = (char) (d[i] == 'A' ? 'B' : 'A');
+        CHECK_INT(feed_session_parse(keys, 2, d, FEED_SESSION_LEN, &got),
+                  FEED_ERROR);
+        CHECK_INT(feed_session_parse(keys, 2, c, i, &got), FEED_ERROR);
+    }
+
+    memcpy(d, c, FEED_SESSION_LEN);
+    d[FEED_SESSION_LEN] = 'A';
+    CHECK_INT(feed_session_parse(keys, 2, d, FEED_SESSION_LEN + 1, &got),
+              FEED_ERROR);
+
+    /* another viewer's id with this viewer's tag */
+
+    n = feed_session_cookie(&keys[0], &other, d);
+    memcpy(d + 23, c + 23, 22);
+    CHECK_INT(feed_session_parse(keys, 2, d, n, &got), FEED_ERROR);
+}
+
+
+static void
+test_ident_impression(void)
+{
+    char               t[FEED_IMPRESSION_MAX + 1], u[FEED_IMPRESSION_MAX + 8];
+    size_t             i, n;
+    feed_impression_t  imp, got;
+
+    set_keys();
+
+    memset(&imp, 0, sizeof(imp));
+    CHECK_INT(feed_viewer_new(&imp.viewer), FEED_OK);
+    imp.time = 1764100000;
+    imp.position = 70000;
+    imp.clip_len = 6;
+    memcpy(imp.clip, "fox-01", 6);
+
+    n = feed_impression_token(&keys[0], &imp, t);
+    CHECK(n > 23 && n <= FEED_IMPRESSION_MAX);
+
+    memset(&got, 0, sizeof(got));
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_OK);
+    CHECK_UINT(got.time, imp.time);
+    CHECK_UINT(got.position, imp.position);
+    CHECK_UINT(got.clip_len, 6);
+    CHECK(memcmp(got.clip, "fox-01", 6) == 0);
+    CHECK(memcmp(&got.viewer, &imp.viewer, sizeof(imp.viewer)) == 0);
+    CHECK_UINT(got.hash, imp.hash);
+
+    for (i = 0; i < n; i++) {
+        memcpy(u, t, n);
+        u[i] = (char) (u[i] == 'A' ? 'B' : 'A');
+        CHECK_INT(feed_impression_parse(keys, 2, u, n, &got), FEED_ERROR);
+        CHECK_INT(feed_impression_parse(keys, 2, t, i, &got), FEED_ERROR);
+    }
+
+    /* the longest clip id fits, a longer one is not signed */
+
+    imp.clip_len = 64;
+    memset(imp.clip, 'x', 64);
+    n = feed_impression_token(&keys[1], &imp, t);
+    CHECK_UINT(n, FEED_IMPRESSION_MAX);
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_OK);
+    CHECK_UINT(got.clip_len, 64);
+
+    imp.clip_len = 65;
+    CHECK_UINT(feed_impression_token(&keys[0], &imp, t), 0);
+    imp.clip_len = 0;
+    CHECK_UINT(feed_impression_token(&keys[0], &imp, t), 0);
+
+    /* a session cookie is not a token, and garbage never parses */
+
+    n = feed_session_cookie(&keys[0], &imp.viewer, t);
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_ERROR);
+
+    srand(3);
+
+    for (i = 0; i < 20000; i++) {
+        size_t  j, len;
+
+        len = (size_t) rand() % (FEED_IMPRESSION_MAX + 8);
+
+        for (j = 0; j < len; j++) {
+            u[j] = (char) (rand() % 4 ? "AbZ09-_."[rand() % 8]
+                                      : rand() % 256);
+        }
+
+        CHECK_INT(feed_impression_parse(keys, 2, u, len, &got), FEED_ERROR);
+        CHECK_INT(feed_session_parse(keys, 2, u, len, &got.viewer),
+                  FEED_ERROR);
+    }
+}
+
+
+void
+feed_unit_ident_tests(void)
+{
+    RUN(test_ident_base64);
+    RUN(test_ident_session);
+    RUN(test_ident_impression);
+}
