@@ -67,6 +67,7 @@ main(void)
     feed_unit_fastpath_tests();
     feed_unit_cache_tests();
     feed_unit_ident_tests();
+    feed_unit_rank_tests();
 
     feed_unit_cleanup();
 

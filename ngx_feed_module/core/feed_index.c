@@ -1,0 +1,846 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+/*
+ * The feed's per-process index over the catalog: clip hashes (the keys
+ * of the shared counters), creator and sound hashes, topic clusters of
+ * the embeddings (k-means on a sample, every clip assigned to its
+ * nearest centroid), remixes by parent, a copy of each clip's counters,
+ * and the trending and fresh lists derived from them.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed_rank.h"
+#include "feed_cache.h"
+
+
+#define FEED_SAMPLE_MAX      20000
+#define FEED_KMEANS_ROUNDS   8
+#define FEED_TRENDING_MAX    256
+
+
+struct feed_index_s {
+    uint32_t            n;
+    uint32_t            cap;
+    uint32_t            dim;
+    uint32_t            nclusters;
+    uint64_t            rng;
+
+    uint64_t           *hash;
+    uint32_t           *creator;
+    uint32_t           *sound;
+    float              *norm;
+    uint8_t            *blocked;
+    feed_clip_stat_t   *stats;
+    uint32_t           *mark;
+    uint32_t           *pos;
+    uint32_t            gen;
+
+    uint32_t           *slots;       /* hash map: clip index + 1, 0 free */
+    uint32_t            nslots;
+
+    float              *centroids;
+    uint32_t           *assign;
+    uint32_t           *members;     /* clips by cluster */
+    uint32_t           *member_off;  /* nclusters + 1 */
+
+    uint32_t           *remixes;     /* clips by parent */
+    uint32_t           *remix_off;   /* n + 1 */
+
+    uint32_t            ntrending;
+    uint32_t            trending[FEED_TRENDING_MAX];
+    uint32_t           *fresh;
+    uint32_t            nfresh;
+};
+
+
+static int feed_index_alloc(feed_index_t *ix, uint32_t cap);
+static void feed_index_add(feed_index_t *ix, const feed_catalog_t *cat,
+    uint32_t i);
+static int feed_index_map(feed_index_t *ix);
+static int feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat);
+static uint32_t feed_index_closest(const feed_index_t *ix, const float *v,
+    float norm);
+static int feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat);
+static uint64_t feed_index_next(uint64_t *s);
+
+
+uint64_t
+feed_clip_hash(const char *id, size_t len)
+{
+    return feed_cache_hash(id, len);
+}
+
+
+uint32_t
+feed_name_hash(const char *s)
+{
+    uint32_t  h;
+
+    h = (uint32_t) feed_cache_hash(s, strlen(s));
+
+    return h ? h : 1;
+}
+
+
+static uint64_t
+feed_index_next(uint64_t *s)
+{
+    uint64_t  z;
+
+    z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+
+    return z ^ (z >> 31);
+}
+
+
+feed_index_t *
+feed_index_new(const feed_catalog_t *cat, uint32_t clusters, uint64_t seed,
+    feed_err_t *err)
+{
+    uint32_t       i, n;
+    feed_index_t  *ix;
+
+    ix = calloc(1, sizeof(feed_index_t));
+    if (ix == NULL) {
+        goto nomem;
+    }
+
+    n = feed_catalog_count(cat);
+
+    ix->dim = feed_catalog_dim(cat);
+    if (ix->dim > FEED_DIM_MAX) {
+        ix->dim = FEED_DIM_MAX;
+    }
+
+    ix->rng = seed ? seed : 1;
+
+    if (clusters == 0) {
+        clusters = (uint32_t) sqrt((double) n / 4);
+    }
+
+    if (clusters < 1) {
+        clusters = 1;
+    }
+
+    if (clusters > 256) {
+        clusters = 256;
+    }
+
+    if (clusters > n && n > 0) {
+        clusters = n;
+    }
+
+    if (ix->dim == 0) {
+        clusters = 1;
+    }
+
+    ix->nclusters = clusters;
+
+    if (feed_index_alloc(ix, n + n / 4 + 64) != FEED_OK) {
+        goto nomem;
+    }
+
+    for (i = 0; i < n; i++) {
+        feed_index_add(ix, cat, i);
+    }
+
+    if (feed_index_map(ix) != FEED_OK
+        || feed_index_kmeans(ix, cat) != FEED_OK
+        || feed_index_lists(ix, cat) != FEED_OK)
+    {
+        goto nomem;
+    }
+
+    return ix;
+
+nomem:
+
+    feed_index_free(ix);
+    feed_err_set(err, "out of memory building the feed index");
+
+    return NULL;
+}
+
+
+void
+feed_index_free(feed_index_t *ix)
+{
+    if (ix == NULL) {
+        return;
+    }
+
+    free(ix->hash);
+    free(ix->creator);
+    free(ix->sound);
+    free(ix->norm);
+    free(ix->blocked);
+    free(ix->stats);
+    free(ix->mark);
+    free(ix->pos);
+    free(ix->slots);
+    free(ix->centroids);
+    free(ix->assign);
+    free(ix->members);
+    free(ix->member_off);
+    free(ix->remixes);
+    free(ix->remix_off);
+    free(ix->fresh);
+    free(ix);
+}
+
+
+/* the per-clip arrays, grown to "cap" clips; new entries are zero */
+
+static int
+feed_index_alloc(feed_index_t *ix, uint32_t cap)
+{
+    void  *p;
+
+#define feed_index_grow_array(field, type)                                    \
+    p = realloc(ix->field, (size_t) cap * sizeof(type));                      \
+    if (p == NULL) {                                                          \
+        return FEED_ERROR;                                                    \
+    }                                                                         \
+    memset((type *) p + ix->cap, 0, (size_t) (cap - ix->cap) * sizeof(type)); \
+    ix->field = p
+
+    feed_index_grow_array(hash, uint64_t);
+    feed_index_grow_array(creator, uint32_t);
+    feed_index_grow_array(sound, uint32_t);
+    feed_index_grow_array(norm, float);
+    feed_index_grow_array(blocked, uint8_t);
+    feed_index_grow_array(stats, feed_clip_stat_t);
+    feed_index_grow_array(mark, uint32_t);
+    feed_index_grow_array(pos, uint32_t);
+    feed_index_grow_array(assign, uint32_t);
+    feed_index_grow_array(fresh, uint32_t);
+
+#undef feed_index_grow_array
+
+    ix->cap = cap;
+
+    return FEED_OK;
+}
+
+
+static void
+feed_index_add(feed_index_t *ix, const feed_catalog_t *cat, uint32_t i)
+{
+    uint32_t            d;
+    double              s;
+    const char         *id;
+    const float        *e;
+    const feed_clip_t  *clip;
+
+    clip = feed_catalog_clip(cat, i);
+    id = feed_clip_id(cat, clip);
+
+    ix->hash[i] = feed_clip_hash(id, strlen(id));
+    ix->creator[i] = feed_name_hash(feed_clip_creator(cat, clip));
+    ix->sound[i] = feed_name_hash(feed_clip_sound(cat, clip));
+    ix->stats[i].stage = 0;
+
+    s = 0;
+
+    if (ix->dim) {
+        e = feed_clip_embedding(cat, clip);
+
+        for (d = 0; d < ix->dim; d++) {
+            s += (double) e[d] * e[d];
+        }
+    }
+
+    ix->norm[i] = (float) sqrt(s);
+    ix->n = i + 1;
+}
+
+
+static int
+feed_index_map(feed_index_t *ix)
+{
+    uint32_t  i, h, mask, want;
+
+    want = 16;
+
+    while (want < ix->n * 2) {
+        want <<= 1;
+    }
+
+    if (want != ix->nslots) {
+        free(ix->slots);
+
+        ix->slots = calloc(want, sizeof(uint32_t));
+        if (ix->slots == NULL) {
+            ix->nslots = 0;
+            return FEED_ERROR;
+        }
+
+        ix->nslots = want;
+
+    } else {
+        memset(ix->slots, 0, want * sizeof(uint32_t));
+    }
+
+    mask = ix->nslots - 1;
+
+    for (i = 0; i < ix->n; i++) {
+        for (h = (uint32_t) ix->hash[i] & mask; ix->slots[h];
+             h = (h + 1) & mask)
+        {
+            /* void */
+        }
+
+        ix->slots[h] = i + 1;
+    }
+
+    return FEED_OK;
+}
+
+
+uint32_t
+feed_index_find(const feed_index_t *ix, uint64_t hash)
+{
+    uint32_t  h, mask;
+
+    if (ix->nslots == 0) {
+        return FEED_NONE;
+    }
+
+    mask = ix->nslots - 1;
+
+    for (h = (uint32_t) hash & mask; ix->slots[h]; h = (h + 1) & mask) {
+        if (ix->hash[ix->slots[h] - 1] == hash) {
+            return ix->slots[h] - 1;
+        }
+    }
+
+    return FEED_NONE;
+}
+
+
+/*
+ * Spherical k-means (cosine similarity) on a sample: centroids start at
+ * distinct random sample points, then a few rounds of assign and average.
+ * Every clip is then assigned to its closest centroid.
+ */
+
+static int
+feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
+{
+    float         *sum, len;
+    uint32_t       i, j, d, c, ns, round, *sample, *count;
+    const float   *e;
+
+    ix->centroids = calloc((size_t) ix->nclusters * (ix->dim + 1),
+                           sizeof(float));
+    if (ix->centroids == NULL) {
+        return FEED_ERROR;
+    }
+
+    if (ix->n == 0 || ix->dim == 0 || ix->nclusters == 1) {
+        if (ix->dim && ix->n) {
+            e = feed_clip_embedding(cat, feed_catalog_clip(cat, 0));
+            memcpy(ix->centroids, e, ix->dim * sizeof(float));
+        }
+
+        return FEED_OK;
+    }
+
+    ns = ix->n < FEED_SAMPLE_MAX ? ix->n : FEED_SAMPLE_MAX;
+
+    sample = malloc((size_t) ns * sizeof(uint32_t));
+    sum = calloc((size_t) ix->nclusters * ix->dim, sizeof(float));
+    count = calloc(ix->nclusters, sizeof(uint32_t));
+
+    if (sample == NULL || sum == NULL || count == NULL) {
+        free(sample);
+        free(sum);
+        free(count);
+        return FEED_ERROR;
+    }
+
+    /* a partial Fisher-Yates shuffle of the clip indexes */
+
+    for (i = 0; i < ns; i++) {
+        sample[i] = i;
+    }
+
+    if (ix->n > ns) {
+        for (i = ns; i < ix->n; i++) {
+            j = (uint32_t) (feed_index_next(&ix->rng) % (i + 1));
+            if (j < ns) {
+                sample[j] = i;
+            }
+        }
+    }
+
+    for (i = ns; i > 1; i--) {
+        j = (uint32_t) (feed_index_next(&ix->rng) % i);
+        c = sample[i - 1];
+        sample[i - 1] = sample[j];
+        sample[j] = c;
+    }
+
+    for (c = 0; c < ix->nclusters; c++) {
+        e = feed_clip_embedding(cat, feed_catalog_clip(cat, sample[c]));
+        memcpy(&ix->centroids[c * ix->dim], e, ix->dim * sizeof(float));
+    }
+
+    for (round = 0; round < FEED_KMEANS_ROUNDS; round++) {
+        memset(sum, 0, (size_t) ix->nclusters * ix->dim * sizeof(float));
+        memset(count, 0, ix->nclusters * sizeof(uint32_t));
+
+        for (i = 0; i < ns; i++) {
+            e = feed_clip_embedding(cat, feed_catalog_clip(cat, sample[i]));
+            c = feed_index_closest(ix, e, ix->norm[sample[i]]);
+            count[c]++;
+
+            len = ix->norm[sample[i]] > 0 ? ix->norm[sample[i]] : 1;
+
+            for (d = 0; d < ix->dim; d++) {
+                sum[c * ix->dim + d] += e[d] / len;
+            }
+        }
+
+        for (c = 0; c < ix->nclusters; c++) {
+            if (count[c] == 0) {
+                continue;       /* keeps its place */
+            }
+
+            for (d = 0; d < ix->dim; d++) {
+                ix->centroids[c * ix->dim + d] = sum[c * ix->dim + d]
+                                                 / (float) count[c];
+            }
+        }
+    }
+
+    free(sample);
+    free(sum);
+    free(count);
+
+    return FEED_OK;
+}
+
+
+static uint32_t
+feed_index_closest(const feed_index_t *ix, const float *v, float norm)
+{
+    float        best, s, cn;
+    uint32_t     c, d, bc;
+    const float  *m;
+
+    bc = 0;
+    best = -2;
+
+    if (norm <= 0) {
+        return 0;
+    }
+
+    for (c = 0; c < ix->nclusters; c++) {
+        m = &ix->centroids[c * ix->dim];
+        s = 0;
+        cn = 0;
+
+        for (d = 0; d < ix->dim; d++) {
+            s += v[d] * m[d];
+            cn += m[d] * m[d];
+        }
+
+        s = cn > 0 ? s / (sqrtf(cn) * norm) : -1;
+
+        if (s > best) {
+            best = s;
+            bc = c;
+        }
+    }
+
+    return bc;
+}
+
+
+/* member lists by cluster and remix lists by parent, rebuilt whole */
+
+static int
+feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
+{
+    uint32_t            i, c, p, *fill;
+    const feed_clip_t  *clip;
+
+    free(ix->members);
+    free(ix->member_off);
+    free(ix->remixes);
+    free(ix->remix_off);
+
+    ix->members = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
+    ix->member_off = calloc((size_t) ix->nclusters + 1, sizeof(uint32_t));
+    ix->remixes = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
+    ix->remix_off = calloc((size_t) ix->n + 2, sizeof(uint32_t));
+    fill = calloc((size_t) ix->n + ix->nclusters + 1, sizeof(uint32_t));
+
+    if (ix->members == NULL || ix->member_off == NULL
+        || ix->remixes == NULL || ix->remix_off == NULL || fill == NULL)
+    {
+        free(fill);
+        return FEED_ERROR;
+    }
+
+    for (i = 0; i < ix->n; i++) {
+        clip = feed_catalog_clip(cat, i);
+
+        ix->assign[i] = ix->dim
+                        ? feed_index_closest(ix, feed_clip_embedding(cat,
+                                                                    clip),
+                                             ix->norm[i])
+                        : 0;
+        ix->member_off[ix->assign[i] + 1]++;
+
+        if (clip->parent != FEED_NONE && clip->parent < ix->n) {
+            ix->remix_off[clip->parent + 1]++;
+        }
+    }
+
+    for (c = 0; c < ix->nclusters; c++) {
+        ix->member_off[c + 1] += ix->member_off[c];
+    }
+
+    for (i = 0; i < ix->n; i++) {
+        ix->remix_off[i + 1] += ix->remix_off[i];
+    }
+
+    for (i = 0; i < ix->n; i++) {
+        c = ix->assign[i];
+        ix->members[ix->member_off[c] + fill[c]++] = i;
+
+        p = feed_catalog_clip(cat, i)->parent;
+
+        if (p != FEED_NONE && p < ix->n) {
+            ix->remixes[ix->remix_off[p] + fill[ix->nclusters + p]++] = i;
+        }
+    }
+
+    free(fill);
+
+    return FEED_OK;
+}
+
+
+/* clips appended to the catalog since the index was built or grown */
+
+int
+feed_index_grow(feed_index_t *ix, const feed_catalog_t *cat)
+{
+    uint32_t  i, n;
+
+    n = feed_catalog_count(cat);
+
+    if (n <= ix->n) {
+        return FEED_OK;
+    }
+
+    if (n > ix->cap && feed_index_alloc(ix, n + n / 4 + 64) != FEED_OK) {
+        return FEED_ERROR;
+    }
+
+    for (i = ix->n; i < n; i++) {
+        feed_index_add(ix, cat, i);
+    }
+
+    if (feed_index_map(ix) != FEED_OK || feed_index_lists(ix, cat) != FEED_OK)
+    {
+        return FEED_ERROR;
+    }
+
+    return FEED_OK;
+}
+
+
+uint32_t
+feed_index_count(const feed_index_t *ix)
+{
+    return ix->n;
+}
+
+
+uint64_t
+feed_index_hash(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->hash[clip];
+}
+
+
+uint32_t
+feed_index_creator(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->creator[clip];
+}
+
+
+uint32_t
+feed_index_sound(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->sound[clip];
+}
+
+
+feed_clip_stat_t *
+feed_index_stats(feed_index_t *ix)
+{
+    return ix->stats;
+}
+
+
+void
+feed_index_block(feed_index_t *ix, uint32_t clip)
+{
+    if (clip < ix->n) {
+        ix->blocked[clip] = 1;
+    }
+}
+
+
+int
+feed_index_blocked(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->blocked[clip];
+}
+
+
+uint32_t
+feed_index_clusters(const feed_index_t *ix)
+{
+    return ix->nclusters;
+}
+
+
+/*
+ * After the counters were copied in: the clips rising most (decayed
+ * engagement), and the clips still in the fresh pool, by fewest
+ * impressions first so that the least seen are offered first.
+ */
+
+void
+feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
+    uint32_t now)
+{
+    uint32_t   i, j, k, t;
+    float      tr;
+
+    (void) now;
+
+    ix->ntrending = 0;
+    ix->nfresh = 0;
+
+    for (i = 0; i < ix->n; i++) {
+        if (ix->blocked[i]) {
+            continue;
+        }
+
+        if (ix->stats[i].stage != FEED_STAGE_DONE) {
+            ix->fresh[ix->nfresh++] = i;
+        }
+
+        tr = ix->stats[i].trend;
+
+        if (!(tr > 0)) {
+            continue;
+        }
+
+        /* insertion into the sorted top list */
+
+        k = ix->ntrending;
+
+        if (k == FEED_TRENDING_MAX) {
+            if (ix->stats[ix->trending[k - 1]].trend >= tr) {
+                continue;
+            }
+
+            k--;
+
+        } else {
+            ix->ntrending++;
+        }
+
+        while (k > 0 && ix->stats[ix->trending[k - 1]].trend < tr) {
+            ix->trending[k] = ix->trending[k - 1];
+            k--;
+        }
+
+        ix->trending[k] = i;
+    }
+
+    /* fresh: fewest impressions first (a shell sort, no allocation) */
+
+    for (k = ix->nfresh / 2; k > 0; k /= 2) {
+        for (i = k; i < ix->nfresh; i++) {
+            t = ix->fresh[i];
+
+            for (j = i;
+                 j >= k && ix->stats[ix->fresh[j - k]].impressions
+                           > ix->stats[t].impressions;
+                 j -= k)
+            {
+                ix->fresh[j] = ix->fresh[j - k];
+            }
+
+            ix->fresh[j] = t;
+        }
+    }
+
+    (void) p;
+}
+
+
+uint32_t
+feed_index_trending(const feed_index_t *ix, const uint32_t **list)
+{
+    *list = ix->trending;
+    return ix->ntrending;
+}
+
+
+uint32_t
+feed_index_fresh(const feed_index_t *ix, const uint32_t **list)
+{
+    *list = ix->fresh;
+    return ix->nfresh;
+}
+
+
+/* the n clusters whose centroids are closest to v, best first */
+
+uint32_t
+feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
+    uint32_t *out, uint32_t n)
+{
+    float         s, cn, vn, best[16];
+    uint32_t      c, d, k, m;
+    const float  *cv;
+
+    if (n > 16) {
+        n = 16;
+    }
+
+    if (dim > ix->dim) {
+        dim = ix->dim;
+    }
+
+    vn = 0;
+
+    for (d = 0; d < dim; d++) {
+        vn += v[d] * v[d];
+    }
+
+    m = 0;
+
+    for (c = 0; c < ix->nclusters; c++) {
+        cv = &ix->centroids[c * ix->dim];
+        s = 0;
+        cn = 0;
+
+        for (d = 0; d < dim; d++) {
+            s += v[d] * cv[d];
+            cn += cv[d] * cv[d];
+        }
+
+        s = (cn > 0 && vn > 0) ? s / sqrtf(cn * vn) : 0;
+
+        if (m == n && s <= best[m - 1]) {
+            continue;
+        }
+
+        k = (m < n) ? m++ : m - 1;
+
+        while (k > 0 && best[k - 1] < s) {
+            best[k] = best[k - 1];
+            out[k] = out[k - 1];
+            k--;
+        }
+
+        best[k] = s;
+        out[k] = c;
+    }
+
+    return m;
+}
+
+
+uint32_t
+feed_index_members(const feed_index_t *ix, uint32_t cluster,
+    const uint32_t **list)
+{
+    if (cluster >= ix->nclusters) {
+        return 0;
+    }
+
+    *list = ix->members + ix->member_off[cluster];
+
+    return ix->member_off[cluster + 1] - ix->member_off[cluster];
+}
+
+
+uint32_t
+feed_index_remixes(const feed_index_t *ix, uint32_t clip,
+    const uint32_t **list)
+{
+    if (clip >= ix->n) {
+        return 0;
+    }
+
+    *list = ix->remixes + ix->remix_off[clip];
+
+    return ix->remix_off[clip + 1] - ix->remix_off[clip];
+}
+
+
+/* the dedup marks of one ranking: a new generation per page */
+
+uint32_t
+feed_index_generation(feed_index_t *ix)
+{
+    if (++ix->gen == 0) {
+        memset(ix->mark, 0, (size_t) ix->cap * sizeof(uint32_t));
+        ix->gen = 1;
+    }
+
+    return ix->gen;
+}
+
+
+/* FEED_NONE for a clip not yet marked in this generation, which it now
+ * is, with "pos"; else the position it was marked with */
+
+uint32_t
+feed_index_mark(feed_index_t *ix, uint32_t clip, uint32_t gen, uint32_t pos)
+{
+    if (ix->mark[clip] == gen) {
+        return ix->pos[clip];
+    }
+
+    ix->mark[clip] = gen;
+    ix->pos[clip] = pos;
+
+    return FEED_NONE;
+}
+
+
+float
+feed_index_norm(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->norm[clip];
+}
+
+
+uint32_t
+feed_index_dim(const feed_index_t *ix)
+{
+    return ix->dim;
+}

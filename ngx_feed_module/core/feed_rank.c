@@ -1,0 +1,687 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+#include <math.h>
+#include <string.h>
+
+#include "feed_rank.h"
+
+
+#define FEED_SHORTLIST       64      /* candidates the page is chosen from */
+#define FEED_SLOT_PERSONAL   0
+#define FEED_SLOT_EXPLORE    1
+#define FEED_SLOT_ZEITGEIST  2
+
+
+struct feed_rank_s {
+    const feed_catalog_t       *cat;
+    feed_index_t               *ix;
+    const feed_rank_params_t   *p;
+    const feed_rank_viewer_t   *v;
+    uint32_t                    now;
+    uint64_t                    rng;
+    uint32_t                    gen;
+    float                       vnorm;
+    uint32_t                    n;
+    feed_cand_t                 c[FEED_CAND_MAX];
+};
+
+
+extern const feed_plugin_t  feed_source_interest;
+extern const feed_plugin_t  feed_source_trending;
+extern const feed_plugin_t  feed_source_fresh;
+extern const feed_plugin_t  feed_source_lineage;
+extern const feed_plugin_t  feed_source_random;
+extern const feed_plugin_t  feed_filter_seen;
+extern const feed_plugin_t  feed_filter_blocked;
+extern const feed_plugin_t  feed_score_similarity;
+extern const feed_plugin_t  feed_score_quality;
+extern const feed_plugin_t  feed_score_freshness;
+extern const feed_plugin_t  feed_score_trending;
+extern const feed_plugin_t  feed_score_explore;
+extern const feed_plugin_t  feed_score_lineage;
+
+
+/* the registry: a new source, filter or scorer is one file and one line */
+
+static const feed_plugin_t *const  feed_registry[] = {
+    &feed_source_interest,
+    &feed_source_trending,
+    &feed_source_fresh,
+    &feed_source_lineage,
+    &feed_source_random,
+    &feed_filter_seen,
+    &feed_filter_blocked,
+    &feed_score_similarity,
+    &feed_score_quality,
+    &feed_score_freshness,
+    &feed_score_trending,
+    &feed_score_explore,
+    &feed_score_lineage,
+};
+
+#define FEED_NPLUGINS  (sizeof(feed_registry) / sizeof(feed_registry[0]))
+
+
+static float feed_rank_cosine(feed_rank_t *rk, uint32_t a, uint32_t b);
+static int feed_rank_spaced(feed_rank_t *rk, uint32_t clip,
+    uint32_t creator, uint32_t sound);
+static double feed_gamma_sample(uint64_t *rng, double a);
+static double feed_normal_sample(uint64_t *rng);
+static double feed_uniform_sample(uint64_t *rng);
+
+
+uint32_t
+feed_plugins(const feed_plugin_t *const **list)
+{
+    *list = feed_registry;
+    return FEED_NPLUGINS;
+}
+
+
+int
+feed_plugin_find(const char *name, size_t len, unsigned type)
+{
+    size_t  i;
+
+    for (i = 0; i < FEED_NPLUGINS; i++) {
+        if (feed_registry[i]->type == type
+            && strlen(feed_registry[i]->name) == len
+            && memcmp(feed_registry[i]->name, name, len) == 0)
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+void
+feed_rank_default_params(feed_rank_params_t *p)
+{
+    size_t  i;
+
+    memset(p, 0, sizeof(feed_rank_params_t));
+
+    p->page = 10;
+    p->candidates = 500;
+    p->explore_share = 0.2f;
+    p->zeitgeist_share = 0.2f;
+    p->diversity = 0.3f;
+    p->freshness_halflife = 2 * 86400;
+    p->trend_halflife = 3600;
+    p->quality_prior = 20;
+    p->promote = 0.4f;
+    p->stage_cap[0] = 100;
+    p->stage_cap[1] = 1000;
+    p->stage_cap[2] = 10000;
+    p->qualified_ms = 3000;
+
+    for (i = 0; i < FEED_NPLUGINS; i++) {
+        p->weight[i] = feed_registry[i]->weight;
+    }
+}
+
+
+/* plugin helpers */
+
+void
+feed_rank_add(feed_rank_t *rk, uint32_t clip, unsigned reason)
+{
+    uint32_t      pos;
+    feed_cand_t  *c;
+
+    if (rk->n == FEED_CAND_MAX || clip >= feed_index_count(rk->ix)) {
+        return;
+    }
+
+    pos = feed_index_mark(rk->ix, clip, rk->gen, rk->n);
+
+    if (pos != FEED_NONE) {
+
+        /* proposed again by another source: it counts for both */
+
+        rk->c[pos].sources |= (uint8_t) (1 << reason);
+        return;
+    }
+
+    c = &rk->c[rk->n++];
+    memset(c, 0, sizeof(feed_cand_t));
+    c->clip = clip;
+    c->reason = (uint8_t) reason;
+    c->sources = (uint8_t) (1 << reason);
+    c->fresh = feed_index_stats(rk->ix)[clip].stage != FEED_STAGE_DONE;
+}
+
+
+const feed_catalog_t *
+feed_rank_catalog(feed_rank_t *rk)
+{
+    return rk->cat;
+}
+
+
+feed_index_t *
+feed_rank_index(feed_rank_t *rk)
+{
+    return rk->ix;
+}
+
+
+const feed_rank_viewer_t *
+feed_rank_viewer(feed_rank_t *rk)
+{
+    return rk->v;
+}
+
+
+const feed_rank_params_t *
+feed_rank_params(feed_rank_t *rk)
+{
+    return rk->p;
+}
+
+
+uint32_t
+feed_rank_now(feed_rank_t *rk)
+{
+    return rk->now;
+}
+
+
+uint64_t
+feed_rank_random(feed_rank_t *rk)
+{
+    uint64_t  z;
+
+    z = (rk->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+
+    return z ^ (z >> 31);
+}
+
+
+double
+feed_rank_uniform(feed_rank_t *rk)
+{
+    return feed_uniform_sample(&rk->rng);
+}
+
+
+/* the viewer's interest against a clip: cosine, in [-1, 1]; 0 if cold */
+
+float
+feed_rank_similarity(feed_rank_t *rk, uint32_t clip)
+{
+    float         s, cn;
+    uint32_t      d, dim;
+    const float  *e;
+
+    dim = feed_index_dim(rk->ix);
+    cn = feed_index_norm(rk->ix, clip);
+
+    if (rk->vnorm <= 0 || cn <= 0 || dim == 0) {
+        return 0;
+    }
+
+    e = feed_clip_embedding(rk->cat, feed_catalog_clip(rk->cat, clip));
+    s = 0;
+
+    for (d = 0; d < dim; d++) {
+        s += rk->v->interest[d] * e[d];
+    }
+
+    return s / (rk->vnorm * cn);
+}
+
+
+static float
+feed_rank_cosine(feed_rank_t *rk, uint32_t a, uint32_t b)
+{
+    float         s, na, nb;
+    uint32_t      d, dim;
+    const float  *ea, *eb;
+
+    dim = feed_index_dim(rk->ix);
+    na = feed_index_norm(rk->ix, a);
+    nb = feed_index_norm(rk->ix, b);
+
+    if (dim == 0 || na <= 0 || nb <= 0) {
+        return 0;
+    }
+
+    ea = feed_clip_embedding(rk->cat, feed_catalog_clip(rk->cat, a));
+    eb = feed_clip_embedding(rk->cat, feed_catalog_clip(rk->cat, b));
+    s = 0;
+
+    for (d = 0; d < dim; d++) {
+        s += ea[d] * eb[d];
+    }
+
+    return s / (na * nb);
+}
+
+
+static int
+feed_rank_spaced(feed_rank_t *rk, uint32_t clip, uint32_t creator,
+    uint32_t sound)
+{
+    return feed_index_creator(rk->ix, clip) != creator
+           && feed_index_sound(rk->ix, clip) != sound;
+}
+
+
+/*
+ * One page: candidates, filters, scores, the hook, then the slots.
+ * Returns the number of items written to "out" (fewer than n when the
+ * candidates run out, never a repeat, never a creator or sound twice in
+ * a row).
+ */
+
+uint32_t
+feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
+    const feed_rank_params_t *p, const feed_rank_viewer_t *v, uint32_t now,
+    uint64_t seed, feed_rank_hook_pt hook, void *hook_data,
+    feed_item_t *out, uint32_t n)
+{
+    float                 w, u, best_u, sim, total, share;
+    uint32_t              i, j, k, m, budget, slot, nslots[3], nexp, nzg;
+    uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
+    uint8_t               kind[FEED_PAGE_MAX];
+    feed_cand_t          *c, *best;
+    feed_rank_t          *rk;
+    static feed_rank_t    rank;     /* one ranking at a time per process */
+    const feed_plugin_t  *pl;
+
+    if (n > FEED_PAGE_MAX) {
+        n = FEED_PAGE_MAX;
+    }
+
+    rk = &rank;
+    rk->cat = cat;
+    rk->ix = ix;
+    rk->p = p;
+    rk->v = v;
+    rk->now = now;
+    rk->rng = seed ? seed : 1;
+    rk->n = 0;
+    rk->gen = feed_index_generation(ix);
+    rk->vnorm = 0;
+
+    if (v->confidence > 0) {
+        for (i = 0; i < feed_index_dim(ix); i++) {
+            rk->vnorm += v->interest[i] * v->interest[i];
+        }
+
+        rk->vnorm = sqrtf(rk->vnorm);
+    }
+
+    /* sources, each its share of the budget */
+
+    total = 0;
+
+    for (i = 0; i < FEED_NPLUGINS; i++) {
+        if (feed_registry[i]->type == FEED_PLUGIN_SOURCE && p->weight[i] > 0) {
+            total += p->weight[i];
+        }
+    }
+
+    for (i = 0; i < FEED_NPLUGINS && total > 0; i++) {
+        pl = feed_registry[i];
+
+        if (pl->type != FEED_PLUGIN_SOURCE || !(p->weight[i] > 0)) {
+            continue;
+        }
+
+        share = p->weight[i] / total;
+        budget = (uint32_t) (share * (float) p->candidates + 0.5f);
+
+        if (budget < n) {
+            budget = n;
+        }
+
+        pl->propose(rk, budget);
+    }
+
+    /* filters */
+
+    for (j = 0; j < rk->n; j++) {
+        c = &rk->c[j];
+
+        for (i = 0; i < FEED_NPLUGINS; i++) {
+            pl = feed_registry[i];
+
+            if (pl->type == FEED_PLUGIN_FILTER && p->weight[i] >= 0
+                && !pl->keep(rk, c))
+            {
+                c->dropped = 1;
+                break;
+            }
+        }
+    }
+
+    /* scorers */
+
+    for (j = 0; j < rk->n; j++) {
+        c = &rk->c[j];
+
+        if (c->dropped) {
+            continue;
+        }
+
+        c->score = 0;
+
+        for (i = 0; i < FEED_NPLUGINS; i++) {
+            pl = feed_registry[i];
+
+            if (pl->type != FEED_PLUGIN_SCORER || !(p->weight[i] >= 0)) {
+                continue;
+            }
+
+            c->parts[pl->part] = pl->score(rk, c);
+            c->score += p->weight[i] * c->parts[pl->part];
+        }
+
+        c->sample = c->parts[FEED_PART_EXPLORE];
+    }
+
+    if (hook) {
+        (void) hook(hook_data, cat, rk->c, rk->n);
+    }
+
+    /* a shortlist of the best scores for the personal slots */
+
+    short_n = 0;
+
+    for (j = 0; j < rk->n; j++) {
+        c = &rk->c[j];
+
+        if (c->dropped || !(c->score == c->score)) {
+            c->dropped = 1;
+            continue;
+        }
+
+        if (short_n == FEED_SHORTLIST) {
+            if (rk->c[shortlist[short_n - 1]].score >= c->score) {
+                continue;
+            }
+
+            short_n--;
+        }
+
+        k = short_n++;
+
+        while (k > 0 && rk->c[shortlist[k - 1]].score < c->score) {
+            shortlist[k] = shortlist[k - 1];
+            k--;
+        }
+
+        shortlist[k] = j;
+    }
+
+    /* the slots: exploration and zeitgeist spread over the page */
+
+    nexp = (uint32_t) (p->explore_share * (float) n + 0.5f);
+    nzg = (uint32_t) (p->zeitgeist_share * (float) n);
+
+    if (p->explore_share > 0 && nexp == 0) {
+        nexp = 1;
+    }
+
+    if (p->zeitgeist_share > 0 && nzg == 0) {
+        nzg = 1;
+    }
+
+    memset(kind, FEED_SLOT_PERSONAL, sizeof(kind));
+
+    for (k = 0; k < nzg && k < n; k++) {
+        i = 1 + k * n / nzg;
+        while (i < n && kind[i] != FEED_SLOT_PERSONAL) {
+            i++;
+        }
+
+        if (i < n) {
+            kind[i] = FEED_SLOT_ZEITGEIST;
+        }
+    }
+
+    for (k = 0; k < nexp && k < n; k++) {
+        i = 2 + k * n / nexp;
+        while (i < n && kind[i] != FEED_SLOT_PERSONAL) {
+            i++;
+        }
+
+        if (i < n) {
+            kind[i] = FEED_SLOT_EXPLORE;
+        }
+    }
+
+    nslots[0] = nslots[1] = nslots[2] = 0;
+    creator = v->last_creator;
+    sound = v->last_sound;
+    m = 0;
+
+    for (i = 0; i < n; i++) {
+        best = NULL;
+        best_u = -1e30f;
+        slot = kind[i];
+
+        if (slot == FEED_SLOT_EXPLORE || slot == FEED_SLOT_ZEITGEIST) {
+
+            for (j = 0; j < rk->n; j++) {
+                c = &rk->c[j];
+
+                if (c->dropped || c->picked
+                    || !feed_rank_spaced(rk, c->clip, creator, sound))
+                {
+                    continue;
+                }
+
+                sim = 0.5f + 0.5f * c->parts[FEED_PART_SIMILARITY];
+
+                if (slot == FEED_SLOT_EXPLORE) {
+                    if (!c->fresh) {
+                        continue;
+                    }
+
+                    u = c->sample * (0.5f + sim);
+
+                } else {
+                    if (!(c->sources & (1 << FEED_REASON_ZEITGEIST))) {
+                        continue;
+                    }
+
+                    u = sim * (0.5f + c->parts[FEED_PART_TRENDING]);
+                }
+
+                if (u > best_u) {
+                    best_u = u;
+                    best = c;
+                }
+            }
+
+            if (best) {
+                best->reason = slot == FEED_SLOT_EXPLORE
+                               ? FEED_REASON_EXPLORE : FEED_REASON_ZEITGEIST;
+            }
+        }
+
+        if (best == NULL) {
+
+            /* personal: score less a penalty for likeness to the page */
+
+            for (k = 0; k < short_n; k++) {
+                c = &rk->c[shortlist[k]];
+
+                if (c->picked
+                    || !feed_rank_spaced(rk, c->clip, creator, sound))
+                {
+                    continue;
+                }
+
+                w = 0;
+
+                for (j = 0; j < m && p->diversity > 0; j++) {
+                    sim = feed_rank_cosine(rk, c->clip, out[j].clip);
+                    if (sim > w) {
+                        w = sim;
+                    }
+                }
+
+                u = c->score - p->diversity * w;
+
+                if (u > best_u) {
+                    best_u = u;
+                    best = c;
+                }
+            }
+        }
+
+        if (best && slot == FEED_SLOT_PERSONAL) {
+            if (best->sources & (1 << FEED_REASON_REMIX)) {
+                best->reason = FEED_REASON_REMIX;
+
+            } else if (best->sources & (1 << FEED_REASON_PERSONAL)) {
+                best->reason = FEED_REASON_PERSONAL;
+            }
+        }
+
+        if (best == NULL) {
+
+            /* the shortlist is spent: anything left that fits */
+
+            for (j = 0; j < rk->n; j++) {
+                c = &rk->c[j];
+
+                if (!c->dropped && !c->picked
+                    && feed_rank_spaced(rk, c->clip, creator, sound)
+                    && c->score > best_u)
+                {
+                    best_u = c->score;
+                    best = c;
+                }
+            }
+        }
+
+        if (best == NULL) {
+            break;
+        }
+
+        best->picked = 1;
+        nslots[slot]++;
+
+        out[m].clip = best->clip;
+        out[m].reason = best->reason;
+        out[m].score = best->score;
+        memcpy(out[m].parts, best->parts, sizeof(best->parts));
+        m++;
+
+        creator = feed_index_creator(ix, best->clip);
+        sound = feed_index_sound(ix, best->clip);
+    }
+
+    return m;
+}
+
+
+/*
+ * Exposure stages: a fresh clip is shown in stage 0 until it has had
+ * stage_cap[0] impressions; then, if its smoothed qualified-view rate
+ * reaches "promote", it moves to stage 1 and a larger audience, and so
+ * on; otherwise it leaves the fresh pool and competes on its score.
+ */
+
+uint8_t
+feed_stage_next(uint8_t stage, uint32_t impressions, uint32_t qualified,
+    const feed_rank_params_t *p)
+{
+    double  rate;
+
+    if (stage >= FEED_STAGES || impressions < p->stage_cap[stage]) {
+        return stage;
+    }
+
+    rate = ((double) qualified + 1) / ((double) impressions + 2);
+
+    if (rate >= p->promote && stage + 1 < FEED_STAGES) {
+        return (uint8_t) (stage + 1);
+    }
+
+    return FEED_STAGE_DONE;
+}
+
+
+static double
+feed_uniform_sample(uint64_t *rng)
+{
+    uint64_t  z;
+
+    z = (*rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+
+    return ((double) (z >> 11) + 0.5) / 9007199254740992.0;
+}
+
+
+static double
+feed_normal_sample(uint64_t *rng)
+{
+    double  u1, u2;
+
+    u1 = feed_uniform_sample(rng);
+    u2 = feed_uniform_sample(rng);
+
+    return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+
+/* Marsaglia and Tsang; a < 1 through the boost a + 1 */
+
+static double
+feed_gamma_sample(uint64_t *rng, double a)
+{
+    double  d, c, x, v, u;
+
+    if (a < 1) {
+        u = feed_uniform_sample(rng);
+        return feed_gamma_sample(rng, a + 1) * pow(u, 1 / a);
+    }
+
+    d = a - 1.0 / 3;
+    c = 1 / sqrt(9 * d);
+
+    for ( ;; ) {
+        do {
+            x = feed_normal_sample(rng);
+            v = 1 + c * x;
+        } while (v <= 0);
+
+        v = v * v * v;
+        u = feed_uniform_sample(rng);
+
+        if (u < 1 - 0.0331 * x * x * x * x
+            || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+        {
+            return d * v;
+        }
+    }
+}
+
+
+double
+feed_beta_sample(uint64_t *rng, double a, double b)
+{
+    double  x, y;
+
+    x = feed_gamma_sample(rng, a);
+    y = feed_gamma_sample(rng, b);
+
+    return (x + y > 0) ? x / (x + y) : 0.5;
+}

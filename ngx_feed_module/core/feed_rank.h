@@ -1,0 +1,225 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+#ifndef _FEED_RANK_H_INCLUDED_
+#define _FEED_RANK_H_INCLUDED_
+
+
+/*
+ * The feed's ranking: one page of clips for one viewer.
+ *
+ *   sources   propose candidates (interest clusters, trending, the fresh
+ *             pool, remixes of liked clips, random), each a share of the
+ *             candidate budget;
+ *   filters   drop candidates (already seen, blocked);
+ *   scorers   add their part of the score (similarity, quality,
+ *             freshness, trending, exploration);
+ *   hook      the caller's last word on the scores (the Lua hook);
+ *   assembly  fills the page slot by slot: reserved slots for fresh clips
+ *             chosen by Thompson sampling times personal fit, a bounded
+ *             share of rising clips chosen by personal fit, the rest by
+ *             score with a diversity penalty, never the same creator or
+ *             sound twice in a row.
+ *
+ * Sources, filters and scorers are plugins: a feed_plugin_t each, in a
+ * file of its own, listed in the registry in feed_rank.c.  Everything
+ * the ranking reads is per process (the catalog and a feed_index_t, whose
+ * statistics the caller refreshes from shared memory), so no lock is
+ * held while a page is ranked.
+ */
+
+#include "feed_core.h"
+#include "feed_catalog.h"
+
+
+#define FEED_DIM_MAX            32
+#define FEED_PAGE_MAX           50
+#define FEED_CAND_MAX           2048
+#define FEED_LIKED_MAX          8
+
+#define FEED_REASON_PERSONAL    0
+#define FEED_REASON_ZEITGEIST   1
+#define FEED_REASON_EXPLORE     2
+#define FEED_REASON_REMIX       3
+#define FEED_REASON_RANDOM      4
+#define FEED_REASONS            5
+
+#define FEED_PART_SIMILARITY    0
+#define FEED_PART_QUALITY       1
+#define FEED_PART_FRESHNESS     2
+#define FEED_PART_TRENDING      3
+#define FEED_PART_EXPLORE       4
+#define FEED_PART_LINEAGE       5
+#define FEED_PARTS              6
+
+#define FEED_PLUGIN_SOURCE      1
+#define FEED_PLUGIN_FILTER      2
+#define FEED_PLUGIN_SCORER      3
+
+#define FEED_STAGES             3
+#define FEED_STAGE_DONE         255   /* out of the fresh pool */
+
+
+typedef struct feed_index_s  feed_index_t;
+typedef struct feed_rank_s   feed_rank_t;
+
+
+/* what the shared counters say of a clip, copied per process */
+
+typedef struct {
+    uint32_t            impressions;
+    uint32_t            qualified;
+    uint32_t            completions;
+    uint32_t            likes;
+    uint32_t            shares;
+    uint32_t            skips;
+    float               trend;
+    uint8_t             stage;
+} feed_clip_stat_t;
+
+
+typedef struct {
+    float               interest[FEED_DIM_MAX];
+    float               confidence;       /* 0: nothing known yet */
+    uint32_t            last_creator;     /* hashes of the last clip */
+    uint32_t            last_sound;       /*   shown, 0: none */
+    uint32_t            liked[FEED_LIKED_MAX];  /* catalog indexes */
+    uint32_t            nliked;
+    int               (*seen)(void *data, uint64_t clip_hash);
+    void               *seen_data;
+} feed_rank_viewer_t;
+
+
+typedef struct {
+    uint32_t            clip;
+    uint8_t             reason;
+    uint8_t             dropped;
+    uint8_t             picked;
+    uint8_t             fresh;
+    uint8_t             sources;          /* 1 << reason, every source */
+    float               score;
+    float               parts[FEED_PARTS];
+    float               sample;           /* Thompson draw, fresh clips */
+} feed_cand_t;
+
+
+typedef struct {
+    uint32_t            clip;
+    uint8_t             reason;
+    float               score;
+    float               parts[FEED_PARTS];
+} feed_item_t;
+
+
+typedef struct {
+    const char         *name;
+    unsigned            type;
+    unsigned            reason;           /* sources: their reason */
+    unsigned            part;             /* scorers: their part */
+    float               weight;           /* the default */
+
+    /* sources: propose up to "budget" candidates with feed_rank_add() */
+    void              (*propose)(feed_rank_t *rk, uint32_t budget);
+
+    /* filters: 0 drops the candidate */
+    int               (*keep)(feed_rank_t *rk, const feed_cand_t *c);
+
+    /* scorers: the candidate's part, about 0 to 1 */
+    float             (*score)(feed_rank_t *rk, const feed_cand_t *c);
+} feed_plugin_t;
+
+
+typedef struct {
+    uint32_t            page;             /* items per page */
+    uint32_t            candidates;       /* candidate budget */
+    float               explore_share;    /* reserved for fresh clips */
+    float               zeitgeist_share;  /* at most, rising clips */
+    float               diversity;        /* 0..1: weight of novelty */
+    float               freshness_halflife;   /* seconds */
+    float               trend_halflife;       /* seconds */
+    float               quality_prior;    /* pseudo-impressions */
+    float               promote;          /* qualified rate to move up */
+    uint32_t            stage_cap[FEED_STAGES];
+    uint32_t            qualified_ms;     /* watch time of a qualified view */
+
+    /* per plugin, in registry order: < 0 disabled, else the weight */
+    float               weight[32];
+} feed_rank_params_t;
+
+
+/* the caller's last word on scored candidates, e.g. a Lua hook */
+
+typedef int (*feed_rank_hook_pt)(void *data, const feed_catalog_t *cat,
+    feed_cand_t *cands, uint32_t n);
+
+
+/* the registry */
+
+uint32_t feed_plugins(const feed_plugin_t *const **list);
+int feed_plugin_find(const char *name, size_t len, unsigned type);
+void feed_rank_default_params(feed_rank_params_t *p);
+
+/* the index: clusters, remixes, statistics, trending and fresh lists */
+
+feed_index_t *feed_index_new(const feed_catalog_t *cat, uint32_t clusters,
+    uint64_t seed, feed_err_t *err);
+void feed_index_free(feed_index_t *ix);
+int feed_index_grow(feed_index_t *ix, const feed_catalog_t *cat);
+uint32_t feed_index_count(const feed_index_t *ix);
+uint64_t feed_index_hash(const feed_index_t *ix, uint32_t clip);
+uint32_t feed_index_find(const feed_index_t *ix, uint64_t hash);
+uint32_t feed_index_creator(const feed_index_t *ix, uint32_t clip);
+uint32_t feed_index_sound(const feed_index_t *ix, uint32_t clip);
+feed_clip_stat_t *feed_index_stats(feed_index_t *ix);
+void feed_index_block(feed_index_t *ix, uint32_t clip);
+int feed_index_blocked(const feed_index_t *ix, uint32_t clip);
+void feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
+    uint32_t now);
+uint32_t feed_index_trending(const feed_index_t *ix, const uint32_t **list);
+uint32_t feed_index_fresh(const feed_index_t *ix, const uint32_t **list);
+uint32_t feed_index_clusters(const feed_index_t *ix);
+
+uint64_t feed_clip_hash(const char *id, size_t len);
+uint32_t feed_name_hash(const char *s);
+
+/* ranking */
+
+uint32_t feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
+    const feed_rank_params_t *p, const feed_rank_viewer_t *v, uint32_t now,
+    uint64_t seed, feed_rank_hook_pt hook, void *hook_data,
+    feed_item_t *out, uint32_t n);
+
+/* for plugins */
+
+void feed_rank_add(feed_rank_t *rk, uint32_t clip, unsigned reason);
+const feed_catalog_t *feed_rank_catalog(feed_rank_t *rk);
+feed_index_t *feed_rank_index(feed_rank_t *rk);
+const feed_rank_viewer_t *feed_rank_viewer(feed_rank_t *rk);
+const feed_rank_params_t *feed_rank_params(feed_rank_t *rk);
+uint32_t feed_rank_now(feed_rank_t *rk);
+uint64_t feed_rank_random(feed_rank_t *rk);
+double feed_rank_uniform(feed_rank_t *rk);
+float feed_rank_similarity(feed_rank_t *rk, uint32_t clip);
+uint32_t feed_index_nearest(const feed_index_t *ix, const float *v,
+    uint32_t dim, uint32_t *out, uint32_t n);
+uint32_t feed_index_members(const feed_index_t *ix, uint32_t cluster,
+    const uint32_t **list);
+uint32_t feed_index_remixes(const feed_index_t *ix, uint32_t clip,
+    const uint32_t **list);
+uint32_t feed_index_generation(feed_index_t *ix);
+uint32_t feed_index_mark(feed_index_t *ix, uint32_t clip, uint32_t gen,
+    uint32_t pos);
+float feed_index_norm(const feed_index_t *ix, uint32_t clip);
+uint32_t feed_index_dim(const feed_index_t *ix);
+
+/* exposure stages: what an impression does to a fresh clip */
+
+uint8_t feed_stage_next(uint8_t stage, uint32_t impressions,
+    uint32_t qualified, const feed_rank_params_t *p);
+double feed_beta_sample(uint64_t *rng, double a, double b);
+
+
+#endif /* _FEED_RANK_H_INCLUDED_ */

@@ -1,0 +1,42 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+/*
+ * Source "trending": the clips rising most right now over the whole
+ * platform (decayed engagement), which the page then offers by personal
+ * fit: the zeitgeist, without a trending page.
+ */
+
+#include "feed_rank.h"
+
+
+static void
+feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
+{
+    uint32_t                   i, n, added;
+    const uint32_t            *list;
+    feed_index_t              *ix;
+    const feed_rank_viewer_t  *v;
+
+    ix = feed_rank_index(rk);
+    v = feed_rank_viewer(rk);
+    n = feed_index_trending(ix, &list);
+
+    for (i = 0, added = 0; i < n && added < budget; i++) {
+        if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, list[i]))) {
+            continue;
+        }
+
+        feed_rank_add(rk, list[i], FEED_REASON_ZEITGEIST);
+        added++;
+    }
+}
+
+
+const feed_plugin_t  feed_source_trending = {
+    "trending", FEED_PLUGIN_SOURCE, FEED_REASON_ZEITGEIST, 0, 0.15f,
+    feed_source_trending_propose, NULL, NULL
+};

@@ -1,0 +1,503 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+/*
+ * The ranking on a small synthetic catalog of three topics: pages without
+ * repeats or back-to-back creators and sounds, the seen set honoured,
+ * interests followed, fresh clips and rising clips given their slots,
+ * remixes of liked clips offered, blocked clips never shown, a hook's
+ * NaN scores dropped, and the exposure stages.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed_unit.h"
+#include "feed_rank.h"
+
+
+#define NCLIPS   90
+
+
+typedef struct {
+    uint64_t   hash[1024];
+    uint32_t   n;
+} seen_set_t;
+
+
+static int
+seen_has(void *data, uint64_t h)
+{
+    uint32_t     i;
+    seen_set_t  *s = data;
+
+    for (i = 0; i < s->n; i++) {
+        if (s->hash[i] == h) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+seen_add(seen_set_t *s, uint64_t h)
+{
+    if (s->n < 1024) {
+        s->hash[s->n++] = h;
+    }
+}
+
+
+/* clip i: topic i % 3, creator i % 7, sound i % 5; 80..89 remix 0..9 */
+
+static char *
+make_catalog(unsigned n)
+{
+    char      *text, *p;
+    unsigned   i, t;
+    float      e[3];
+
+    text = malloc(n * 600 + 1);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    p = text;
+
+    for (i = 0; i < n; i++) {
+        t = i % 3;
+        e[0] = t == 0 ? 1.0f : 0.05f * (float) (i % 4);
+        e[1] = t == 1 ? 1.0f : 0.05f * (float) (i % 5);
+        e[2] = t == 2 ? 1.0f : 0.05f * (float) (i % 6);
+
+        p += sprintf(p,
+                     "{\"id\":\"c%u\",\"creator\":\"cr%u\",\"sound\":\"s%u\","
+                     "\"created\":%u,\"duration\":3.0,\"caption\":\"t%u\","
+                     "\"tags\":[\"topic%u\"],\"embedding\":[%.2f,%.2f,%.2f],"
+                     "\"renditions\":[{\"name\":\"a\",\"bandwidth\":1000,"
+                     "\"resolution\":\"16x16\",\"codecs\":\"avc1\","
+                     "\"segments\":[1.0,2.0]}]",
+                     i, i % 7, i % 5, 1764000000 + i, i, t, e[0], e[1],
+                     e[2]);
+
+        if (i >= 80 && i < 90) {
+            p += sprintf(p, ",\"lineage\":{\"kind\":\"duet\","
+                            "\"parent\":\"c%u\"}", i - 80);
+        }
+
+        p += sprintf(p, "}\n");
+    }
+
+    *p = '\0';
+
+    return text;
+}
+
+
+static feed_catalog_t *
+load(feed_index_t **ix)
+{
+    char            *text;
+    feed_err_t       err;
+    feed_catalog_t  *cat;
+
+    text = make_catalog(NCLIPS);
+    CHECK(text != NULL);
+
+    CHECK_INT(feed_unit_load(text, &cat, &err), FEED_OK);
+    free(text);
+
+    *ix = feed_index_new(cat, 3, 42, &err);
+    CHECK(*ix != NULL);
+
+    return cat;
+}
+
+
+static void
+check_page(feed_index_t *ix, const feed_rank_viewer_t *v, feed_item_t *it,
+    uint32_t n)
+{
+    uint32_t  i, j;
+
+    for (i = 0; i < n; i++) {
+        CHECK(it[i].clip < feed_index_count(ix));
+        CHECK(it[i].reason < FEED_REASONS);
+
+        for (j = 0; j < i; j++) {
+            CHECK(it[i].clip != it[j].clip);
+        }
+
+        if (i > 0) {
+            CHECK(feed_index_creator(ix, it[i].clip)
+                  != feed_index_creator(ix, it[i - 1].clip));
+            CHECK(feed_index_sound(ix, it[i].clip)
+                  != feed_index_sound(ix, it[i - 1].clip));
+
+        } else if (v->last_creator) {
+            CHECK(feed_index_creator(ix, it[0].clip) != v->last_creator);
+            CHECK(feed_index_sound(ix, it[0].clip) != v->last_sound);
+        }
+    }
+}
+
+
+static void
+test_rank_pages(void)
+{
+    uint32_t             i, n, page, total;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    static seen_set_t    seen;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    feed_index_refresh(ix, &p, 1764100000);
+
+    memset(&v, 0, sizeof(v));
+    memset(&seen, 0, sizeof(seen));
+    v.seen = seen_has;
+    v.seen_data = &seen;
+
+    /* page after page: never a repeat, until the catalog runs out */
+
+    total = 0;
+
+    for (page = 0; page < 20; page++) {
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, page + 1, NULL,
+                           NULL, it, 10);
+        check_page(ix, &v, it, n);
+
+        for (i = 0; i < n; i++) {
+            CHECK(!seen_has(&seen, feed_index_hash(ix, it[i].clip)));
+            seen_add(&seen, feed_index_hash(ix, it[i].clip));
+        }
+
+        if (n) {
+            v.last_creator = feed_index_creator(ix, it[n - 1].clip);
+            v.last_sound = feed_index_sound(ix, it[n - 1].clip);
+        }
+
+        total += n;
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    printf("     pages: %u clips of %u shown before the catalog ran out\n",
+           total, NCLIPS);
+    CHECK(total >= NCLIPS * 8 / 10);
+    CHECK(total <= NCLIPS);
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
+static void
+test_rank_interest(void)
+{
+    uint32_t             i, n, t, topic[3], seed;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    feed_index_refresh(ix, &p, 1764100000);
+
+    memset(&v, 0, sizeof(v));
+    memset(topic, 0, sizeof(topic));
+
+    /* a viewer who likes topic 1 */
+
+    v.interest[1] = 1;
+    v.confidence = 1;
+
+    for (seed = 1; seed <= 20; seed++) {
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, seed, NULL, NULL,
+                           it, 10);
+        check_page(ix, &v, it, n);
+
+        for (i = 0; i < n; i++) {
+            if (it[i].reason == FEED_REASON_PERSONAL) {
+                t = (uint32_t) (strtoul(feed_clip_id(cat,
+                                  feed_catalog_clip(cat, it[i].clip)) + 1,
+                                  NULL, 10) % 3);
+                topic[t]++;
+            }
+        }
+    }
+
+    printf("     interest: personal items by topic %u %u %u\n",
+           topic[0], topic[1], topic[2]);
+    CHECK(topic[1] > 3 * (topic[0] + topic[2]));
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
+static void
+test_rank_slots(void)
+{
+    uint32_t             i, n, explore, zeitgeist, remix, blocked_seen;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_clip_stat_t    *st;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    st = feed_index_stats(ix);
+
+    /* clips 0..59 are out of the fresh pool; 30..32 are rising */
+
+    for (i = 0; i < 60; i++) {
+        st[i].stage = FEED_STAGE_DONE;
+        st[i].impressions = 500;
+        st[i].qualified = 200;
+    }
+
+    st[30].trend = 50;
+    st[31].trend = 40;
+    st[32].trend = 30;
+
+    for (i = 40; i < 50; i++) {
+        feed_index_block(ix, i);
+    }
+
+    feed_index_refresh(ix, &p, 1764100000);
+
+    memset(&v, 0, sizeof(v));
+    v.interest[0] = 1;
+    v.confidence = 1;
+    v.liked[0] = 3;
+    v.nliked = 1;
+
+    explore = zeitgeist = remix = blocked_seen = 0;
+
+    for (i = 1; i <= 30; i++) {
+        uint32_t  k;
+
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, i, NULL, NULL,
+                           it, 10);
+        check_page(ix, &v, it, n);
+        CHECK_UINT(n, 10);
+
+        for (k = 0; k < n; k++) {
+            switch (it[k].reason) {
+
+            case FEED_REASON_EXPLORE:
+                explore++;
+                CHECK(st[it[k].clip].stage != FEED_STAGE_DONE);
+                break;
+
+            case FEED_REASON_ZEITGEIST:
+                zeitgeist++;
+                CHECK(st[it[k].clip].trend > 0);
+                break;
+
+            case FEED_REASON_REMIX:
+                remix++;
+                CHECK(it[k].clip == 83);
+                break;
+            }
+
+            if (it[k].clip >= 40 && it[k].clip < 50) {
+                blocked_seen++;
+            }
+        }
+    }
+
+    printf("     slots: %u explore, %u zeitgeist, %u remix in 300 items\n",
+           explore, zeitgeist, remix);
+
+    CHECK(explore >= 60);           /* 2 reserved slots a page */
+    CHECK(zeitgeist >= 30);         /* at least 1 a page */
+    CHECK(zeitgeist <= 60);         /* at most 2 a page */
+    CHECK(remix > 0);
+    CHECK_UINT(blocked_seen, 0);
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
+static int
+nan_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c, uint32_t n)
+{
+    uint32_t  i;
+
+    (void) data;
+    (void) cat;
+
+    for (i = 0; i < n; i++) {
+        if (c[i].clip % 2 == 0) {
+            c[i].score = nanf("");
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+test_rank_hook(void)
+{
+    uint32_t             i, n;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    p.explore_share = 0;
+    p.zeitgeist_share = 0;
+
+    for (i = 0; i < NCLIPS; i++) {
+        feed_index_stats(ix)[i].stage = FEED_STAGE_DONE;
+    }
+
+    feed_index_refresh(ix, &p, 1764100000);
+    memset(&v, 0, sizeof(v));
+
+    n = feed_rank_page(cat, ix, &p, &v, 1764100000, 5, nan_hook, NULL, it,
+                       10);
+    CHECK(n > 0);
+
+    for (i = 0; i < n; i++) {
+        CHECK(it[i].clip % 2 == 1);
+        CHECK(it[i].score == it[i].score);
+    }
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
+static void
+test_rank_index(void)
+{
+    char                 line[600];
+    uint32_t             near[4], n, i;
+    feed_err_t           err;
+    const uint32_t      *list;
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    float                v[3] = { 0, 0, 1 };
+
+    cat = load(&ix);
+
+    CHECK_UINT(feed_index_count(ix), NCLIPS);
+    CHECK_UINT(feed_index_clusters(ix), 3);
+    CHECK_UINT(feed_index_find(ix, feed_clip_hash("c17", 3)), 17);
+    CHECK_UINT(feed_index_find(ix, feed_clip_hash("nope", 4)), FEED_NONE);
+
+    /* the nearest cluster to topic 2 holds topic 2's clips */
+
+    n = feed_index_nearest(ix, v, 3, near, 4);
+    CHECK_UINT(n, 3);
+    n = feed_index_members(ix, near[0], &list);
+    CHECK(n >= 25);
+
+    for (i = 0; i < n; i++) {
+        CHECK(list[i] % 3 == 2);
+    }
+
+    n = feed_index_remixes(ix, 5, &list);
+    CHECK_UINT(n, 1);
+    CHECK_UINT(list[0], 85);
+
+    /* a clip appended to the catalog */
+
+    sprintf(line, "{\"id\":\"new1\",\"creator\":\"z\",\"sound\":\"z\","
+                  "\"created\":1764200000,\"duration\":3.0,\"caption\":\"\","
+                  "\"tags\":[],\"embedding\":[0,0,1],\"renditions\":[{"
+                  "\"name\":\"a\",\"bandwidth\":1000,\"resolution\":"
+                  "\"16x16\",\"codecs\":\"avc1\",\"segments\":[1.0,2.0]}],"
+                  "\"lineage\":{\"kind\":\"duet\",\"parent\":\"c2\"}}");
+
+    CHECK_INT(feed_catalog_add(cat, line, strlen(line), 91, &err), FEED_OK);
+    CHECK_INT(feed_catalog_finish(cat, &err), FEED_OK);
+    CHECK_INT(feed_index_grow(ix, cat), FEED_OK);
+
+    CHECK_UINT(feed_index_count(ix), NCLIPS + 1);
+    CHECK_UINT(feed_index_find(ix, feed_clip_hash("new1", 4)), NCLIPS);
+    CHECK_UINT(feed_index_find(ix, feed_clip_hash("c17", 3)), 17);
+    CHECK_UINT(feed_index_stats(ix)[NCLIPS].stage, 0);
+
+    n = feed_index_remixes(ix, 2, &list);
+    CHECK_UINT(n, 2);
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
+static void
+test_rank_stages(void)
+{
+    double               s, sum;
+    uint32_t             i;
+    uint64_t             rng;
+    feed_rank_params_t   p;
+
+    feed_rank_default_params(&p);
+
+    CHECK_UINT(feed_stage_next(0, 99, 99, &p), 0);
+    CHECK_UINT(feed_stage_next(0, 100, 60, &p), 1);
+    CHECK_UINT(feed_stage_next(0, 100, 10, &p), FEED_STAGE_DONE);
+    CHECK_UINT(feed_stage_next(1, 999, 900, &p), 1);
+    CHECK_UINT(feed_stage_next(1, 1000, 900, &p), 2);
+    CHECK_UINT(feed_stage_next(2, 10000, 9000, &p), FEED_STAGE_DONE);
+    CHECK_UINT(feed_stage_next(FEED_STAGE_DONE, 5, 5, &p), FEED_STAGE_DONE);
+
+    rng = 9;
+    sum = 0;
+
+    for (i = 0; i < 20000; i++) {
+        s = feed_beta_sample(&rng, 3, 7);
+        CHECK(s >= 0 && s <= 1);
+        sum += s;
+    }
+
+    CHECK(fabs(sum / 20000 - 0.3) < 0.01);
+
+    sum = 0;
+
+    for (i = 0; i < 20000; i++) {
+        sum += feed_beta_sample(&rng, 0.5, 0.5);
+    }
+
+    CHECK(fabs(sum / 20000 - 0.5) < 0.02);
+}
+
+
+void
+feed_unit_rank_tests(void)
+{
+    RUN(test_rank_pages);
+    RUN(test_rank_interest);
+    RUN(test_rank_slots);
+    RUN(test_rank_hook);
+    RUN(test_rank_index);
+    RUN(test_rank_stages);
+}
