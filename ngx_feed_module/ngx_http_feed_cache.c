@@ -30,7 +30,7 @@
 
 #define NGX_HTTP_FEED_CACHE_MIN      (1024 * 1024)
 #define NGX_HTTP_FEED_MAX_OBJECT     (4 * 1024 * 1024)
-#define NGX_HTTP_FEED_WARM_MAX       16
+#define NGX_HTTP_FEED_WARM_MAX       (2 * FEED_PAGE_MAX)
 
 
 typedef struct {
@@ -1072,7 +1072,8 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
     ngx_http_feed_main_conf_t  *fmcf;
 
     static const char  *kinds[] = {
-        "master", "playlist", "init", "segment", "refused", "status"
+        "master", "playlist", "init", "segment", "refused", "status",
+        "manifest", "events"
     };
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -1092,7 +1093,7 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
                                     1);
     }
 
-    size = 8192 + fmcf->caches.nelts * 2048;
+    size = 16384 + fmcf->caches.nelts * 2048;
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -1155,6 +1156,7 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
     }
 
     p = ngx_http_feed_status_caches(r, p, last, &fmcf->caches);
+    p = ngx_http_feed_status_feed(r, p, last);
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

@@ -35,6 +35,9 @@ static char *ngx_http_feed_cache_warm_check(ngx_conf_t *cf, void *post,
 static ngx_int_t ngx_http_feed_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_feed_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_feed_init_process(ngx_cycle_t *cycle);
+static char *ngx_http_feed_init_main_conf(ngx_conf_t *cf, void *conf);
+static char *ngx_http_feed_stages(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static ngx_conf_post_t  ngx_http_feed_url_ttl_post =
@@ -140,6 +143,188 @@ static ngx_command_t  ngx_http_feed_commands[] = {
       offsetof(ngx_http_feed_main_conf_t, thread_pool_name),
       NULL },
 
+    { ngx_string("feed_state_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_state_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_session_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, cookie_name),
+      NULL },
+
+    { ngx_string("feed_session_secure"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, cookie_secure),
+      NULL },
+
+    { ngx_string("feed_session_max_age"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, cookie_max_age),
+      NULL },
+
+    { ngx_string("feed_block"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_feed_block,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_catalog_watch"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, catalog_watch),
+      NULL },
+
+    { ngx_string("feed_trend_half_life"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, trend_half_life),
+      NULL },
+
+    { ngx_string("feed_clusters"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, clusters),
+      NULL },
+
+    { ngx_string("feed_manifest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_feed_manifest,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_events"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_feed_events,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_page_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, page_size),
+      NULL },
+
+    { ngx_string("feed_page_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, page_max),
+      NULL },
+
+    { ngx_string("feed_candidates"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, candidates),
+      NULL },
+
+    { ngx_string("feed_source"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_feed_plugin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      FEED_PLUGIN_SOURCE,
+      NULL },
+
+    { ngx_string("feed_score"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_feed_plugin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      FEED_PLUGIN_SCORER,
+      NULL },
+
+    { ngx_string("feed_filter"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_feed_plugin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      FEED_PLUGIN_FILTER,
+      NULL },
+
+    { ngx_string("feed_explore_share"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_float,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, explore_share),
+      NULL },
+
+    { ngx_string("feed_zeitgeist_share"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_float,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, zeitgeist_share),
+      NULL },
+
+    { ngx_string("feed_diversity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_float,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, diversity),
+      NULL },
+
+    { ngx_string("feed_promote"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_float,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, promote),
+      NULL },
+
+    { ngx_string("feed_exposure_stages"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE3,
+      ngx_http_feed_stages,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_freshness_half_life"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, freshness_half_life),
+      NULL },
+
+    { ngx_string("feed_qualified_view"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, qualified_view),
+      NULL },
+
+    { ngx_string("feed_media_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, media_uri),
+      NULL },
+
+    { ngx_string("feed_events_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_feed_events_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_events_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, events_max_body),
+      NULL },
+
     { ngx_string("feed_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_feed_status,
@@ -156,7 +341,7 @@ static ngx_http_module_t  ngx_http_feed_module_ctx = {
     ngx_http_feed_postconfiguration,       /* postconfiguration */
 
     ngx_http_feed_create_main_conf,        /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_feed_init_main_conf,          /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -210,13 +395,59 @@ ngx_http_feed_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    if (ngx_array_init(&fmcf->blocks, cf->pool, 2,
+                       sizeof(ngx_http_feed_block_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    fmcf->cookie_secure = NGX_CONF_UNSET;
+    fmcf->cookie_max_age = NGX_CONF_UNSET;
+    fmcf->catalog_watch = NGX_CONF_UNSET_MSEC;
+    fmcf->trend_half_life = NGX_CONF_UNSET;
+    fmcf->clusters = NGX_CONF_UNSET_UINT;
+
     return fmcf;
+}
+
+
+static char *
+ngx_http_feed_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_feed_main_conf_t *fmcf = conf;
+
+    if (fmcf->cookie_name.data == NULL) {
+        ngx_str_set(&fmcf->cookie_name, "feed_sid");
+    }
+
+    ngx_conf_init_value(fmcf->cookie_secure, 0);
+    ngx_conf_init_value(fmcf->cookie_max_age, 365 * 86400);
+    ngx_conf_init_msec_value(fmcf->catalog_watch, 5000);
+    ngx_conf_init_value(fmcf->trend_half_life, 3600);
+    ngx_conf_init_uint_value(fmcf->clusters, 0);
+
+    if (fmcf->trend_half_life < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_trend_half_life\" must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
+    if (fmcf->clusters > 256) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_clusters\" must be from 0 (automatic) "
+                           "to 256");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
 static void *
 ngx_http_feed_create_loc_conf(ngx_conf_t *cf)
 {
+    ngx_uint_t                 i;
     ngx_http_feed_loc_conf_t  *flcf;
 
     flcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_feed_loc_conf_t));
@@ -239,6 +470,23 @@ ngx_http_feed_create_loc_conf(ngx_conf_t *cf)
     flcf->cache_copy = NGX_CONF_UNSET_UINT;
     flcf->cache_warm = NGX_CONF_UNSET_UINT;
     flcf->cache_inline = NGX_CONF_UNSET_SIZE;
+    flcf->page_size = NGX_CONF_UNSET_UINT;
+    flcf->page_max = NGX_CONF_UNSET_UINT;
+    flcf->candidates = NGX_CONF_UNSET_UINT;
+    flcf->explore_share = NGX_HTTP_FEED_WEIGHT_UNSET;
+    flcf->zeitgeist_share = NGX_HTTP_FEED_WEIGHT_UNSET;
+    flcf->diversity = NGX_HTTP_FEED_WEIGHT_UNSET;
+    flcf->promote = NGX_HTTP_FEED_WEIGHT_UNSET;
+    flcf->freshness_half_life = NGX_CONF_UNSET;
+    flcf->qualified_view = NGX_CONF_UNSET_MSEC;
+    flcf->stages = NGX_CONF_UNSET_PTR;
+    flcf->events_rate = NGX_CONF_UNSET_UINT;
+    flcf->events_burst = NGX_CONF_UNSET_UINT;
+    flcf->events_max_body = NGX_CONF_UNSET_SIZE;
+
+    for (i = 0; i < 32; i++) {
+        flcf->weight[i] = NGX_HTTP_FEED_WEIGHT_UNSET;
+    }
 
     return flcf;
 }
@@ -279,6 +527,10 @@ ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (ngx_http_feed_cache_resolve(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_feed_merge_rank(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -712,12 +964,63 @@ ngx_http_feed_postconfiguration(ngx_conf_t *cf)
 
     fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
 
-    return ngx_http_feed_cache_postconf(cf, fmcf);
+    if (ngx_http_feed_cache_postconf(cf, fmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_feed_feed_postconf(cf, fmcf);
 }
 
 
 static ngx_int_t
 ngx_http_feed_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_feed_cache_init_process(cycle);
+    if (ngx_http_feed_cache_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_feed_feed_init_process(cycle);
+}
+
+
+static char *
+ngx_http_feed_stages(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_loc_conf_t *flcf = conf;
+
+    ngx_int_t    n, last;
+    ngx_str_t   *value;
+    ngx_uint_t   i, *stage;
+
+    if (flcf->stages != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    flcf->stages = ngx_array_create(cf->pool, FEED_STAGES,
+                                    sizeof(ngx_uint_t));
+    if (flcf->stages == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+    last = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        n = ngx_atoi(value[i].data, value[i].len);
+
+        if (n <= last) {
+            return "takes three growing impression counts, e.g. "
+                   "\"100 1000 10000\"";
+        }
+
+        stage = ngx_array_push(flcf->stages);
+        if (stage == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *stage = n;
+        last = n;
+    }
+
+    return NGX_CONF_OK;
 }

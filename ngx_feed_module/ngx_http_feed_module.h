@@ -16,6 +16,10 @@
 #include "feed_token.h"
 #include "feed_hls.h"
 #include "feed_cache.h"
+#include "feed_ident.h"
+#include "feed_rank.h"
+#include "feed_state.h"
+#include "feed_feed.h"
 
 
 /* request kinds, as counted in the metrics */
@@ -26,7 +30,22 @@
 #define NGX_HTTP_FEED_REQ_SEGMENT    3
 #define NGX_HTTP_FEED_REQ_OTHER      4     /* refused before a kind */
 #define NGX_HTTP_FEED_REQ_STATUS     5
-#define NGX_HTTP_FEED_REQ_N          6
+#define NGX_HTTP_FEED_REQ_MANIFEST   6
+#define NGX_HTTP_FEED_REQ_EVENTS     7
+#define NGX_HTTP_FEED_REQ_N          8
+
+/* events, by outcome */
+
+#define NGX_HTTP_FEED_EV_ACCEPTED    0
+#define NGX_HTTP_FEED_EV_INVALID     1
+#define NGX_HTTP_FEED_EV_FORGED      2
+#define NGX_HTTP_FEED_EV_OTHER       3     /* another viewer's */
+#define NGX_HTTP_FEED_EV_EXPIRED     4
+#define NGX_HTTP_FEED_EV_DUPLICATE   5
+#define NGX_HTTP_FEED_EV_UNKNOWN     6
+#define NGX_HTTP_FEED_EV_N           7
+
+#define NGX_HTTP_FEED_WEIGHT_UNSET   -1e30f
 
 /* $feed_cache_status */
 
@@ -49,7 +68,35 @@ typedef struct {
     ngx_atomic_t              fills;
     ngx_atomic_t              fill_errors;
     ngx_atomic_t              warms;
+    ngx_atomic_t              items[FEED_REASONS];
+    ngx_atomic_t              events[NGX_HTTP_FEED_EV_N];
+    ngx_atomic_t              new_viewers;
+    ngx_atomic_t              rate_limited;
+    ngx_atomic_t              catalog_appended;
+    ngx_atomic_t              state_full;
 } ngx_http_feed_metrics_t;
+
+
+typedef struct {
+    ngx_str_t                 name;
+    size_t                    size;
+    ngx_shm_zone_t           *shm_zone;
+    ngx_slab_pool_t          *shpool;
+    void                     *region;
+    size_t                    region_size;
+} ngx_http_feed_state_t;
+
+
+#define NGX_HTTP_FEED_BLOCK_CAPTION  0
+#define NGX_HTTP_FEED_BLOCK_TAGS     1
+#define NGX_HTTP_FEED_BLOCK_CREATOR  2
+#define NGX_HTTP_FEED_BLOCK_SOUND    3
+
+typedef struct {
+    ngx_uint_t                field;
+    ngx_str_t                 pattern;
+    ngx_regex_t              *regex;
+} ngx_http_feed_block_t;
 
 
 typedef struct {
@@ -78,6 +125,18 @@ typedef struct {
     void                     *thread_pool;
     ngx_shm_zone_t           *metrics_zone;
     ngx_flag_t                used;
+
+    ngx_http_feed_state_t    *state;
+    ngx_str_t                 cookie_name;
+    ngx_flag_t                cookie_secure;
+    time_t                    cookie_max_age;
+    ngx_array_t               blocks;       /* ngx_http_feed_block_t */
+    ngx_msec_t                catalog_watch;
+    time_t                    trend_half_life;
+    ngx_uint_t                clusters;
+    feed_index_t             *index;
+    off_t                     catalog_offset;
+    ngx_flag_t                feed;         /* a feed location exists */
 } ngx_http_feed_main_conf_t;
 
 
@@ -95,6 +154,23 @@ typedef struct {
     ngx_uint_t                cache_copy;
     ngx_uint_t                cache_warm;
     size_t                    cache_inline;
+
+    ngx_uint_t                page_size;
+    ngx_uint_t                page_max;
+    ngx_uint_t                candidates;
+    float                     explore_share;
+    float                     zeitgeist_share;
+    float                     diversity;
+    float                     promote;
+    time_t                    freshness_half_life;
+    ngx_msec_t                qualified_view;
+    ngx_array_t              *stages;       /* ngx_uint_t x 3 */
+    float                     weight[32];
+    ngx_str_t                 media_uri;
+    ngx_uint_t                events_rate;  /* per second x 1000 */
+    ngx_uint_t                events_burst;
+    size_t                    events_max_body;
+    feed_rank_params_t        rank;         /* merged from the above */
 } ngx_http_feed_loc_conf_t;
 
 
@@ -127,6 +203,24 @@ ngx_int_t ngx_http_feed_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 ngx_http_feed_metrics_t *ngx_http_feed_metrics(ngx_http_request_t *r);
 ngx_int_t ngx_http_feed_status_handler(ngx_http_request_t *r);
+
+char *ngx_http_feed_state_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_feed_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_feed_plugin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_feed_float(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_feed_events_rate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_feed_manifest(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_feed_events(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_feed_merge_rank(ngx_conf_t *cf,
+    ngx_http_feed_loc_conf_t *prev, ngx_http_feed_loc_conf_t *conf);
+ngx_int_t ngx_http_feed_feed_postconf(ngx_conf_t *cf,
+    ngx_http_feed_main_conf_t *fmcf);
+ngx_int_t ngx_http_feed_feed_init_process(ngx_cycle_t *cycle);
+u_char *ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p,
+    u_char *last);
 
 
 extern ngx_module_t  ngx_http_feed_module;

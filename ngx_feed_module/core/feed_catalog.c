@@ -1396,6 +1396,34 @@ feed_catalog_finish(feed_catalog_t *cat, feed_err_t *err)
 }
 
 
+/*
+ * For clips appended after the load: lineage parents that are still
+ * unknown (a forward reference never resolved) are dropped, so that
+ * feed_catalog_finish() can succeed; those clips keep no lineage.
+ */
+
+void
+feed_catalog_forget_pending(feed_catalog_t *cat)
+{
+    size_t           i;
+    feed_clip_t     *clips;
+    feed_pending_t  *pend;
+
+    clips = cat->clips.data;
+    pend = cat->pending.data;
+
+    for (i = 0; i < cat->pending.len; i++) {
+        if (pend[i].clip != FEED_NONE) {
+            clips[pend[i].clip].lineage = FEED_LINEAGE_NONE;
+            clips[pend[i].clip].parent = FEED_NONE;
+            clips[pend[i].clip].parent_segments = 0;
+        }
+    }
+
+    cat->pending.len = 0;
+}
+
+
 uint32_t
 feed_catalog_count(const feed_catalog_t *cat)
 {

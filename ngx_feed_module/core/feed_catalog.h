@@ -78,6 +78,7 @@ int feed_catalog_load(feed_catalog_t *cat, const char *path,
 int feed_catalog_add(feed_catalog_t *cat, const char *line, size_t len,
     unsigned long lineno, feed_err_t *err);
 int feed_catalog_finish(feed_catalog_t *cat, feed_err_t *err);
+void feed_catalog_forget_pending(feed_catalog_t *cat);
 
 /*
  * On by default: lines go through a fast scanner first, and through

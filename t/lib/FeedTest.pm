@@ -21,7 +21,9 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(feed_fixtures feed_token feed_key feed_defaults http_get
                  nginx_test nginx_start nginx_stop nginx_reload write_file
-                 read_file feed_many_clips metrics wait_for);
+                 read_file feed_many_clips metrics wait_for
+                 feed_topic_catalog feed_clip_line http_request
+                 feed_impression);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
@@ -91,6 +93,142 @@ sub feed_many_clips {
     write_file("$dir/catalog.jsonl", $catalog);
 
     return ("$dir/catalog.jsonl", "$dir/media");
+}
+
+
+# A catalog of clips on $opt{topics} topics (default 3), $opt{per} clips
+# each (default 40): ids "t{topic}-{n}", tag "topic{topic}", an
+# embedding pointing along the topic's axis; creators and sounds cycle
+# through $opt{creators} and $opt{sounds} (default 25 and 15) so that
+# neighbours differ.  Every clip has fix-a's renditions and, through
+# symbolic links, its media.  Returns (catalog file, media root, ids).
+
+sub feed_clip_line {
+    my (%c) = @_;
+
+    my $fx = $ENV{TEST_NGINX_FIXTURES} // feed_fixtures();
+    my ($line) = grep { /"id":"fix-a"/ } split /\n/,
+                 read_file("$fx/catalog.jsonl");
+    my ($rend) = $line =~ /("renditions":\[.*\])\}$/;
+    my @emb = (0) x 8;
+    $emb[$c{topic} % 8] = 1;
+    $emb[($c{topic} + 1) % 8] = $c{wobble} // 0;
+
+    my $l = sprintf('{"id":"%s","creator":"%s","sound":"%s",'
+                    . '"created":%d,"duration":3.0,"caption":"%s",'
+                    . '"tags":["topic%d"],"embedding":[%s],%s',
+                    $c{id}, $c{creator}, $c{sound},
+                    $c{created} // 1764100000, $c{caption} // "clip $c{id}",
+                    $c{topic}, join(',', @emb), $rend);
+
+    $l .= sprintf(',"lineage":{"kind":"duet","parent":"%s"}', $c{parent})
+        if $c{parent};
+
+    return "$l}";
+}
+
+sub feed_topic_catalog {
+    my ($dir, %opt) = @_;
+
+    my $fx = $ENV{TEST_NGINX_FIXTURES} // feed_fixtures();
+    my $topics = $opt{topics} // 3;
+    my $per = $opt{per} // 40;
+    my $creators = $opt{creators} // 25;
+    my $sounds = $opt{sounds} // 15;
+    my ($catalog, @ids, $k) = ('');
+
+    make_path("$dir/media");
+
+    for my $i (0 .. $per - 1) {
+        for my $t (0 .. $topics - 1) {
+            my $id = "t$t-$i";
+            $k++;
+            $catalog .= feed_clip_line(
+                id => $id, topic => $t, creator => 'c' . ($k % $creators),
+                sound => 's' . (($k * 7) % $sounds),
+                wobble => ($i % 5) / 10) . "\n";
+            push @ids, $id;
+            symlink("$fx/media/fix-a", "$dir/media/$id")
+                unless -e "$dir/media/$id";
+        }
+    }
+
+    write_file("$dir/catalog.jsonl", $catalog);
+
+    return ("$dir/catalog.jsonl", "$dir/media", \@ids);
+}
+
+
+# Any request, with a cookie jar: returns (status, headers, body); the
+# jar (a hashref) takes the Set-Cookie values.
+
+sub http_request {
+    my ($port, $method, $uri, %opt) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                  Timeout => 10)
+        or die "connect: $!\n";
+
+    my $req = "$method $uri HTTP/1.0\r\nHost: localhost\r\n";
+    my $jar = $opt{jar};
+
+    if ($jar && %$jar) {
+        $req .= 'Cookie: '
+              . join('; ', map { "$_=$jar->{$_}" } sort keys %$jar)
+              . "\r\n";
+    }
+
+    $req .= "$_: $opt{headers}{$_}\r\n" for sort keys %{ $opt{headers} };
+
+    if (defined $opt{body}) {
+        $req .= 'Content-Length: ' . length($opt{body}) . "\r\n";
+        $req .= "Content-Type: application/json\r\n";
+    }
+
+    print $s "$req\r\n" . ($opt{body} // '');
+
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\d\.\d (\d+)};
+    my %h;
+
+    for my $line (split /\r\n/, $head // '') {
+        next unless $line =~ /^([^:]+):\s*(.*)$/;
+        my ($k, $v) = (lc $1, $2);
+
+        if ($k eq 'set-cookie' && $jar && $v =~ /^([^=;]+)=([^;]*)/) {
+            $jar->{$1} = $2;
+        }
+
+        $h{$k} = exists $h{$k} ? "$h{$k}\n$v" : $v;
+    }
+
+    return ($status // 0, \%h, $body // '');
+}
+
+
+# An impression token made here with the key, as the module makes them:
+# for tests of expiry, unknown clips and other viewers.
+
+sub feed_impression {
+    my (%o) = @_;
+
+    my $key = $o{key} // feed_key("$ROOT/t/fixtures/secret.key");
+    my $payload = pack('C N N a16 C', 1, $o{time}, $o{position} // 0,
+                       $o{viewer}, length $o{clip}) . $o{clip};
+    my $tag = substr(hmac_sha256("i1\n$payload", $key), 0, 16);
+
+    my $b64 = sub {
+        my $x = encode_base64($_[0], '');
+        $x =~ tr{+/}{-_};
+        $x =~ s/=+\z//;
+        return $x;
+    };
+
+    return $b64->($payload) . '.' . $b64->($tag);
 }
 
 

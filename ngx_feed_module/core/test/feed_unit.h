@@ -42,8 +42,10 @@ void feed_unit_token_tests(void);
 void feed_unit_hls_tests(void);
 void feed_unit_fastpath_tests(void);
 void feed_unit_cache_tests(void);
+void feed_unit_state_tests(void);
 void feed_unit_ident_tests(void);
 void feed_unit_rank_tests(void);
+void feed_unit_feed_tests(void);
 
 
 #define RUN(test)  feed_unit_run(#test, test)

@@ -66,8 +66,10 @@ main(void)
     feed_unit_hls_tests();
     feed_unit_fastpath_tests();
     feed_unit_cache_tests();
+    feed_unit_state_tests();
     feed_unit_ident_tests();
     feed_unit_rank_tests();
+    feed_unit_feed_tests();
 
     feed_unit_cleanup();
 

@@ -1,0 +1,568 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "feed_feed.h"
+
+
+typedef struct {
+    char    *p;         /* NULL on the length pass */
+    size_t   len;
+} feed_json_t;
+
+
+static void feed_json(feed_json_t *o, const char *s, size_t len);
+static void feed_json_str(feed_json_t *o, const char *s);
+static void feed_json_quoted(feed_json_t *o, const char *s, size_t len);
+static void feed_json_num(feed_json_t *o, double v);
+static void feed_json_uint(feed_json_t *o, uint64_t v);
+static const char *feed_event_field(json_t *ev, feed_event_t *out);
+
+
+static const char  *feed_reasons[FEED_REASONS] = {
+    "personal", "zeitgeist", "explore", "remix", "random"
+};
+
+static const char  *feed_parts[FEED_PARTS] = {
+    "similarity", "quality", "freshness", "trending", "explore", "lineage"
+};
+
+
+const char *
+feed_reason_name(unsigned reason)
+{
+    return reason < FEED_REASONS ? feed_reasons[reason] : "unknown";
+}
+
+
+const char *
+feed_part_name(unsigned part)
+{
+    return part < FEED_PARTS ? feed_parts[part] : "unknown";
+}
+
+
+static void
+feed_json(feed_json_t *o, const char *s, size_t len)
+{
+    if (o->p) {
+        memcpy(o->p + o->len, s, len);
+    }
+
+    o->len += len;
+}
+
+
+static void
+feed_json_str(feed_json_t *o, const char *s)
+{
+    feed_json(o, s, strlen(s));
+}
+
+
+/* a JSON string: quotes, backslashes and control characters escaped */
+
+static void
+feed_json_quoted(feed_json_t *o, const char *s, size_t len)
+{
+    char           esc[8];
+    size_t         i, start;
+    unsigned char  c;
+
+    feed_json(o, "\"", 1);
+
+    for (i = 0, start = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
+            continue;
+        }
+
+        feed_json(o, s + start, i - start);
+        start = i + 1;
+
+        switch (c) {
+        case '"':
+            feed_json(o, "\\\"", 2);
+            break;
+        case '\\':
+            feed_json(o, "\\\\", 2);
+            break;
+        case '\n':
+            feed_json(o, "\\n", 2);
+            break;
+        case '\t':
+            feed_json(o, "\\t", 2);
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04x", c);
+            feed_json(o, esc, 6);
+        }
+    }
+
+    feed_json(o, s + start, len - start);
+    feed_json(o, "\"", 1);
+}
+
+
+size_t
+feed_json_string(char *out, const char *s, size_t len)
+{
+    feed_json_t  o;
+
+    o.p = out;
+    o.len = 0;
+    feed_json_quoted(&o, s, len);
+
+    return o.len;
+}
+
+
+/* a finite number with up to 4 decimals, trailing zeros dropped */
+
+static void
+feed_json_num(feed_json_t *o, double v)
+{
+    int   n;
+    char  buf[64];
+
+    if (!isfinite(v)) {
+        v = 0;
+    }
+
+    n = snprintf(buf, sizeof(buf), "%.4f", v);
+
+    while (n > 1 && buf[n - 1] == '0') {
+        n--;
+    }
+
+    if (buf[n - 1] == '.') {
+        n--;
+    }
+
+    if (n == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        n = 1;
+    }
+
+    feed_json(o, buf, (size_t) n);
+}
+
+
+static void
+feed_json_uint(feed_json_t *o, uint64_t v)
+{
+    int   n;
+    char  buf[24];
+
+    n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+    feed_json(o, buf, (size_t) n);
+}
+
+
+size_t
+feed_manifest_head(char *out, uint32_t page, uint32_t n)
+{
+    feed_json_t  o;
+
+    o.p = out;
+    o.len = 0;
+
+    feed_json_str(&o, "{\"page\":");
+    feed_json_uint(&o, page);
+    feed_json_str(&o, ",\"count\":");
+    feed_json_uint(&o, n);
+    feed_json_str(&o, ",\"items\":[");
+
+    return o.len;
+}
+
+
+size_t
+feed_manifest_tail(char *out)
+{
+    feed_json_t  o;
+
+    o.p = out;
+    o.len = 0;
+
+    feed_json_str(&o, "]}\n");
+
+    return o.len;
+}
+
+
+size_t
+feed_manifest_item(char *out, const feed_catalog_t *cat,
+    const feed_item_t *it, const feed_item_urls_t *u, int last)
+{
+    uint32_t            i, n;
+    const char         *s;
+    feed_json_t         o;
+    const feed_clip_t  *clip, *parent;
+
+    o.p = out;
+    o.len = 0;
+
+    clip = feed_catalog_clip(cat, it->clip);
+
+    feed_json_str(&o, "{\"id\":");
+    s = feed_clip_id(cat, clip);
+    feed_json_quoted(&o, s, strlen(s));
+
+    feed_json_str(&o, ",\"position\":");
+    feed_json_uint(&o, u->position);
+
+    feed_json_str(&o, ",\"master\":");
+    feed_json_quoted(&o, u->master, u->master_len);
+
+    feed_json_str(&o, ",\"prefetch\":[");
+    feed_json_quoted(&o, u->init, u->init_len);
+    feed_json_str(&o, ",");
+    feed_json_quoted(&o, u->first, u->first_len);
+    feed_json_str(&o, "]");
+
+    feed_json_str(&o, ",\"duration\":");
+    feed_json_num(&o, clip->duration_ms / 1000.0);
+
+    feed_json_str(&o, ",\"creator\":");
+    s = feed_clip_creator(cat, clip);
+    feed_json_quoted(&o, s, strlen(s));
+
+    feed_json_str(&o, ",\"sound\":");
+    s = feed_clip_sound(cat, clip);
+    feed_json_quoted(&o, s, strlen(s));
+
+    feed_json_str(&o, ",\"caption\":");
+    s = feed_clip_caption(cat, clip);
+    feed_json_quoted(&o, s, strlen(s));
+
+    feed_json_str(&o, ",\"tags\":[");
+    n = feed_clip_ntags(cat, clip);
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            feed_json_str(&o, ",");
+        }
+
+        s = feed_clip_tag(cat, clip, i);
+        feed_json_quoted(&o, s, strlen(s));
+    }
+
+    feed_json_str(&o, "],\"lineage\":");
+
+    if (clip->lineage != FEED_LINEAGE_NONE && clip->parent != FEED_NONE) {
+        parent = feed_catalog_clip(cat, clip->parent);
+
+        feed_json_str(&o, clip->lineage == FEED_LINEAGE_DUET
+                          ? "{\"kind\":\"duet\",\"parent\":"
+                          : "{\"kind\":\"stitch\",\"parent\":");
+        s = feed_clip_id(cat, parent);
+        feed_json_quoted(&o, s, strlen(s));
+
+        if (clip->lineage == FEED_LINEAGE_DUET) {
+            feed_json_str(&o, clip->layout == FEED_LAYOUT_TOP
+                              ? ",\"layout\":\"top\",\"offset\":"
+                              : ",\"layout\":\"side\",\"offset\":");
+            feed_json_num(&o, clip->offset_ms / 1000.0);
+
+            if (u->parent_master) {
+                feed_json_str(&o, ",\"parent_master\":");
+                feed_json_quoted(&o, u->parent_master, u->parent_master_len);
+            }
+
+        } else {
+            feed_json_str(&o, ",\"parent_segments\":");
+            feed_json_uint(&o, clip->parent_segments);
+        }
+
+        feed_json_str(&o, "}");
+
+    } else {
+        feed_json_str(&o, "null");
+    }
+
+    feed_json_str(&o, ",\"reason\":\"");
+    feed_json_str(&o, feed_reason_name(it->reason));
+    feed_json_str(&o, "\",\"score\":");
+    feed_json_num(&o, it->score);
+    feed_json_str(&o, ",\"parts\":{");
+
+    for (i = 0; i < FEED_PARTS; i++) {
+        if (i) {
+            feed_json_str(&o, ",");
+        }
+
+        feed_json_str(&o, "\"");
+        feed_json_str(&o, feed_parts[i]);
+        feed_json_str(&o, "\":");
+        feed_json_num(&o, it->parts[i]);
+    }
+
+    feed_json_str(&o, "},\"impression\":");
+    feed_json_quoted(&o, u->impression, u->impression_len);
+    feed_json_str(&o, last ? "}" : "},");
+
+    return o.len;
+}
+
+
+/*
+ * A batch of events: {"events":[{...}, ...]} or a bare array.  A body
+ * that is not JSON, or not one of these shapes, is an error as a whole;
+ * an event with a bad field is kept with its error set, so that the
+ * others in the batch still count.
+ */
+
+int
+feed_events_parse(const char *body, size_t len, feed_event_t *ev,
+    size_t max, size_t *n, feed_err_t *err)
+{
+    size_t        i;
+    json_t       *root, *list;
+    json_error_t  jerr;
+
+    *n = 0;
+
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (root == NULL) {
+        feed_err_set(err, "malformed JSON at character %d: %s",
+                     jerr.position, jerr.text);
+        return FEED_ERROR;
+    }
+
+    list = json_is_array(root) ? root : json_object_get(root, "events");
+
+    if (!json_is_array(list)) {
+        feed_err_set(err, "expected {\"events\": [...]} or an array");
+        json_decref(root);
+        return FEED_ERROR;
+    }
+
+    if (json_array_size(list) > max) {
+        feed_err_set(err, "%zu events in one batch, at most %zu",
+                     json_array_size(list), max);
+        json_decref(root);
+        return FEED_ERROR;
+    }
+
+    for (i = 0; i < json_array_size(list); i++) {
+        memset(&ev[i], 0, sizeof(feed_event_t));
+        ev[i].error = feed_event_field(json_array_get(list, i), &ev[i]);
+    }
+
+    *n = json_array_size(list);
+
+    json_decref(root);
+
+    return FEED_OK;
+}
+
+
+static const char *
+feed_event_field(json_t *e, feed_event_t *out)
+{
+    size_t       k;
+    double       v;
+    json_t      *f;
+    const char  *s;
+
+    static const char  *flags[] = { "like", "share", "skip" };
+
+    if (!json_is_object(e)) {
+        return "an event must be an object";
+    }
+
+    f = json_object_get(e, "impression");
+
+    if (!json_is_string(f)) {
+        return "no impression token";
+    }
+
+    s = json_string_value(f);
+    k = json_string_length(f);
+
+    if (k == 0 || k > FEED_IMPRESSION_MAX) {
+        return "malformed impression token";
+    }
+
+    memcpy(out->impression, s, k);
+    out->impression[k] = '\0';
+    out->impression_len = k;
+
+    f = json_object_get(e, "watch_ms");
+
+    if (f == NULL) {
+        out->watch_ms = 0;
+
+    } else if (!json_is_number(f)) {
+        return "watch_ms must be a number";
+
+    } else {
+        v = json_number_value(f);
+
+        if (!isfinite(v) || v < 0) {
+            return "watch_ms must be zero or more";
+        }
+
+        out->watch_ms = v;
+    }
+
+    f = json_object_get(e, "loops");
+
+    if (f != NULL) {
+        if (!json_is_number(f)) {
+            return "loops must be a number";
+        }
+
+        v = json_number_value(f);
+
+        if (!isfinite(v) || v < 0) {
+            return "loops must be zero or more";
+        }
+
+        out->loops = v > 1000 ? 1000 : (uint32_t) v;
+    }
+
+    for (k = 0; k < 3; k++) {
+        f = json_object_get(e, flags[k]);
+
+        if (f == NULL || json_is_false(f)) {
+            continue;
+        }
+
+        if (!json_is_true(f)) {
+            return k == 0 ? "like must be true or false"
+                 : k == 1 ? "share must be true or false"
+                          : "skip must be true or false";
+        }
+
+        if (k == 0) {
+            out->like = 1;
+
+        } else if (k == 1) {
+            out->share = 1;
+
+        } else {
+            out->skip = 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * What a watch event means, before anything is changed:
+ *
+ *   watch time   clamped to (loops + 2) x the duration, and 20 x at most;
+ *   qualified    at least qualified_ms of watching, or half the clip if it
+ *                is shorter;
+ *   completed    90% of the clip or a loop;
+ *   fast skip    a skip within 2 s (or a quarter of a short clip);
+ *   trend        qualified 1, completed 1, rewatched 1, liked 2, shared 3;
+ *   learn        the watch ratio (up to 1.5) less 0.5, plus 0.5 for a
+ *                like and for a share, less 0.7 for a fast skip, within
+ *                -1 .. 1.5: the step of the viewer's interest toward the
+ *                clip (away when negative).
+ */
+
+void
+feed_event_effect(const feed_event_t *ev, const feed_clip_t *clip,
+    const feed_rank_params_t *p, feed_effect_t *fx)
+{
+    double  dur, watch, cap, ratio, q, w;
+
+    memset(fx, 0, sizeof(feed_effect_t));
+
+    dur = clip->duration_ms > 0 ? (double) clip->duration_ms : 1000;
+
+    cap = dur * ((double) ev->loops + 2);
+    if (cap > dur * 20) {
+        cap = dur * 20;
+    }
+
+    watch = ev->watch_ms;
+    if (!(watch >= 0)) {
+        watch = 0;
+    }
+
+    if (watch > cap) {
+        watch = cap;
+    }
+
+    fx->watch_ms = watch;
+
+    q = (double) p->qualified_ms;
+    if (q > dur / 2) {
+        q = dur / 2;
+    }
+
+    fx->qualified = watch >= q;
+    fx->completed = watch >= 0.9 * dur || ev->loops > 0;
+    fx->fast_skip = ev->skip && watch < (dur / 4 < 2000 ? dur / 4 : 2000);
+
+    fx->trend = fx->qualified + fx->completed + (ev->loops > 0)
+                + 2.0 * ev->like + 3.0 * ev->share;
+
+    ratio = watch / dur;
+    if (ratio > 1.5) {
+        ratio = 1.5;
+    }
+
+    w = ratio - 0.5 + 0.5 * ev->like + 0.5 * ev->share
+        - (fx->fast_skip ? 0.7 : 0);
+
+    fx->learn = (float) (w < -1 ? -1 : w > 1.5 ? 1.5 : w);
+}
+
+
+void
+feed_event_apply(const feed_event_t *ev, const feed_effect_t *fx,
+    feed_viewer_t *v, const float *emb, unsigned dim, uint64_t clip_hash,
+    feed_clip_stats_t *cs, feed_sound_stats_t *ss, uint32_t now,
+    double trend_halflife)
+{
+    if (cs) {
+        feed_clip_add(&cs->views, fx->qualified);
+        feed_clip_add(&cs->completions, fx->completed);
+        feed_clip_add(&cs->rewatches, ev->loops > 0);
+        feed_clip_add(&cs->likes, ev->like);
+        feed_clip_add(&cs->shares, ev->share);
+        feed_clip_add(&cs->skips, fx->fast_skip);
+        feed_clip_watch(cs, (uint64_t) fx->watch_ms);
+
+        if (fx->trend > 0) {
+            feed_trend_add(&cs->score, &cs->score_time, fx->trend, now,
+                           trend_halflife);
+        }
+    }
+
+    if (ss) {
+        feed_clip_add(&ss->uses, fx->qualified);
+
+        if (fx->trend > 0) {
+            feed_trend_add(&ss->score, &ss->score_time, fx->trend, now,
+                           trend_halflife);
+        }
+    }
+
+    if (v) {
+        if (dim) {
+            feed_viewer_learn(v, emb, dim, fx->learn);
+        }
+
+        if (ev->like || ev->share) {
+            feed_viewer_liked_add(v, clip_hash);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+
+/*
+ * Copyright (C) the feed module developers
+ */
+
+
+/*
+ * The feed's JSON: a page that jansson reads back field for field, with
+ * hostile captions escaped; event batches, good, partly bad and broken.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "feed_unit.h"
+#include "feed_feed.h"
+
+
+static const char  catalog[] =
+    "{\"id\":\"p1\",\"creator\":\"ana\",\"sound\":\"s1\",\"created\":"
+    "1764000000,\"duration\":3.0,\"caption\":\"say \\\"hi\\\"\\n\\u0001\","
+    "\"tags\":[\"a\\\\b\",\"x\"],\"embedding\":[1,0],\"renditions\":[{"
+    "\"name\":\"r\",\"bandwidth\":1000,\"resolution\":\"16x16\",\"codecs\":"
+    "\"avc1\",\"segments\":[1.0,2.0]}]}\n"
+    "{\"id\":\"d1\",\"creator\":\"bo\",\"sound\":\"s2\",\"created\":"
+    "1764000000,\"duration\":3.0,\"caption\":\"\",\"tags\":[],\"embedding\":"
+    "[0,1],\"renditions\":[{\"name\":\"r\",\"bandwidth\":1000,\"resolution\":"
+    "\"16x16\",\"codecs\":\"avc1\",\"segments\":[1.0,2.0]}],\"lineage\":{"
+    "\"kind\":\"duet\",\"parent\":\"p1\",\"offset\":1.5,\"layout\":\"top\"}}\n";
+
+
+static void
+test_feed_manifest(void)
+{
+    char               *buf;
+    size_t              len, n;
+    json_t             *root, *it;
+    feed_err_t          err;
+    feed_item_t         items[2];
+    json_error_t        jerr;
+    feed_catalog_t     *cat;
+    feed_item_urls_t    u;
+
+    CHECK_INT(feed_unit_load(catalog, &cat, &err), FEED_OK);
+
+    memset(items, 0, sizeof(items));
+    items[0].clip = 0;
+    items[0].reason = FEED_REASON_EXPLORE;
+    items[0].score = 0.25f;
+    items[0].parts[FEED_PART_EXPLORE] = 0.75f;
+    items[1].clip = 1;
+    items[1].reason = FEED_REASON_REMIX;
+
+    memset(&u, 0, sizeof(u));
+    u.master = "/v/p1/master.m3u8?token=1.x";
+    u.master_len = strlen(u.master);
+    u.init = "/v/p1/r/init.mp4?token=1.x";
+    u.init_len = strlen(u.init);
+    u.first = "/v/p1/r/0.m4s?token=1.x";
+    u.first_len = strlen(u.first);
+    u.impression = "imp.tok";
+    u.impression_len = 7;
+    u.position = 12;
+
+    len = feed_manifest_head(NULL, 2, 2)
+          + feed_manifest_item(NULL, cat, &items[0], &u, 0);
+
+    u.parent_master = "/v/p1/master.m3u8?token=1.y";
+    u.parent_master_len = strlen(u.parent_master);
+    u.position = 13;
+
+    len += feed_manifest_item(NULL, cat, &items[1], &u, 1)
+           + feed_manifest_tail(NULL);
+
+    buf = malloc(len + 1);
+    CHECK(buf != NULL);
+
+    u.parent_master = NULL;
+    u.position = 12;
+    n = feed_manifest_head(buf, 2, 2);
+    n += feed_manifest_item(buf + n, cat, &items[0], &u, 0);
+    u.parent_master = "/v/p1/master.m3u8?token=1.y";
+    u.position = 13;
+    n += feed_manifest_item(buf + n, cat, &items[1], &u, 1);
+    n += feed_manifest_tail(buf + n);
+    CHECK_UINT(n, len);
+
+    root = json_loadb(buf, n, 0, &jerr);
+    CHECK(root != NULL);
+
+    if (root == NULL) {
+        printf("%.*s\n%s\n", (int) n, buf, jerr.text);
+        free(buf);
+        feed_catalog_free(cat);
+        return;
+    }
+
+    CHECK_INT(json_integer_value(json_object_get(root, "page")), 2);
+    CHECK_UINT(json_array_size(json_object_get(root, "items")), 2);
+
+    it = json_array_get(json_object_get(root, "items"), 0);
+    CHECK_STR(json_string_value(json_object_get(it, "id")), "p1");
+    CHECK_STR(json_string_value(json_object_get(it, "caption")),
+              "say \"hi\"\n\001");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(it, "tags"),
+                                               0)), "a\\b");
+    CHECK_STR(json_string_value(json_object_get(it, "reason")), "explore");
+    CHECK(json_is_null(json_object_get(it, "lineage")));
+    CHECK(json_real_value(json_object_get(json_object_get(it, "parts"),
+                                          "explore")) == 0.75);
+    CHECK_INT(json_integer_value(json_object_get(it, "position")), 12);
+    CHECK_UINT(json_array_size(json_object_get(it, "prefetch")), 2);
+
+    it = json_array_get(json_object_get(root, "items"), 1);
+    CHECK_STR(json_string_value(json_object_get(it, "reason")), "remix");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(it,
+              "lineage"), "kind")), "duet");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(it,
+              "lineage"), "layout")), "top");
+    CHECK(json_real_value(json_object_get(json_object_get(it, "lineage"),
+                                          "offset")) == 1.5);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(it,
+              "lineage"), "parent_master")), "/v/p1/master.m3u8?token=1.y");
+
+    json_decref(root);
+    free(buf);
+    feed_catalog_free(cat);
+}
+
+
+static void
+test_feed_events(void)
+{
+    size_t         n;
+    feed_err_t     err;
+    feed_event_t   ev[FEED_EVENTS_MAX + 1];
+    const char    *b;
+
+    b = "{\"events\":[{\"impression\":\"abc.def\",\"watch_ms\":5300,"
+        "\"loops\":1,\"like\":true,\"share\":false,\"skip\":false},"
+        "{\"impression\":\"x\",\"watch_ms\":-5},"
+        "{\"watch_ms\":1},"
+        "{\"impression\":\"y\",\"like\":1},"
+        "{\"impression\":\"z\",\"watch_ms\":1e300,\"loops\":1e9},"
+        "7]}";
+
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
+              FEED_OK);
+    CHECK_UINT(n, 6);
+    CHECK(ev[0].error == NULL);
+    CHECK_STR(ev[0].impression, "abc.def");
+    CHECK(ev[0].watch_ms == 5300);
+    CHECK_UINT(ev[0].loops, 1);
+    CHECK_UINT(ev[0].like, 1);
+    CHECK_UINT(ev[0].skip, 0);
+    CHECK_STR(ev[1].error, "watch_ms must be zero or more");
+    CHECK_STR(ev[2].error, "no impression token");
+    CHECK_STR(ev[3].error, "like must be true or false");
+    CHECK(ev[4].error == NULL);
+    CHECK(ev[4].watch_ms == 1e300);
+    CHECK_UINT(ev[4].loops, 1000);
+    CHECK_STR(ev[5].error, "an event must be an object");
+
+    b = "[{\"impression\":\"a\"}]";
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
+              FEED_OK);
+    CHECK_UINT(n, 1);
+
+    b = "{\"events\":[{\"impression\":\"a\"}";
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
+              FEED_ERROR);
+    CHECK(strstr(err.msg, "malformed JSON") != NULL);
+
+    b = "{\"events\":{}}";
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
+              FEED_ERROR);
+
+    b = "{\"events\":[],\"events\":[]}";
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
+              FEED_ERROR);
+
+    b = "{\"events\":[{\"impression\":\"a\",\"watch_ms\":NaN}]}";
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
+              FEED_ERROR);
+
+    b = "[{},{},{}]";
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, 2, &n, &err), FEED_ERROR);
+    CHECK(strstr(err.msg, "at most 2") != NULL);
+}
+
+
+static void
+test_feed_effect(void)
+{
+    float                emb[2] = { 1, 0 };
+    feed_clip_t          clip;
+    feed_event_t         ev;
+    feed_effect_t        fx;
+    feed_viewer_t        v;
+    feed_clip_stats_t    cs;
+    feed_sound_stats_t   ss;
+    feed_rank_params_t   p;
+
+    feed_rank_default_params(&p);
+    memset(&clip, 0, sizeof(clip));
+    clip.duration_ms = 10000;
+
+    /* a full watch with a like */
+
+    memset(&ev, 0, sizeof(ev));
+    ev.watch_ms = 9500;
+    ev.like = 1;
+    feed_event_effect(&ev, &clip, &p, &fx);
+    CHECK(fx.qualified && fx.completed && !fx.fast_skip);
+    CHECK(fx.trend == 4);
+    CHECK(fx.learn > 0.9f);
+
+    /* absurd watch time: clamped to (loops + 2) durations */
+
+    ev.watch_ms = 1e300;
+    ev.loops = 1;
+    ev.like = 0;
+    feed_event_effect(&ev, &clip, &p, &fx);
+    CHECK(fx.watch_ms == 30000);
+
+    ev.loops = 1000;
+    feed_event_effect(&ev, &clip, &p, &fx);
+    CHECK(fx.watch_ms == 200000);
+
+    /* a fast skip pushes away and counts no view */
+
+    memset(&ev, 0, sizeof(ev));
+    ev.watch_ms = 800;
+    ev.skip = 1;
+    feed_event_effect(&ev, &clip, &p, &fx);
+    CHECK(!fx.qualified && !fx.completed && fx.fast_skip);
+    CHECK(fx.trend == 0);
+    CHECK(fx.learn < -0.9f);
+
+    /* a short clip: half of it is a qualified view */
+
+    clip.duration_ms = 4000;
+    ev.watch_ms = 2000;
+    ev.skip = 0;
+    feed_event_effect(&ev, &clip, &p, &fx);
+    CHECK(fx.qualified && !fx.completed);
+
+    /* applied */
+
+    memset(&v, 0, sizeof(v));
+    memset(&cs, 0, sizeof(cs));
+    memset(&ss, 0, sizeof(ss));
+
+    ev.watch_ms = 4000;
+    ev.share = 1;
+    feed_event_effect(&ev, &clip, &p, &fx);
+    feed_event_apply(&ev, &fx, &v, emb, 2, 77, &cs, &ss, 1000, 3600);
+
+    CHECK_UINT(cs.views, 1);
+    CHECK_UINT(cs.completions, 1);
+    CHECK_UINT(cs.shares, 1);
+    CHECK_UINT(cs.watch_ms, 4000);
+    CHECK(cs.score > 0);
+    CHECK(ss.score > 0);
+    CHECK_UINT(ss.uses, 1);
+    CHECK(v.interest[0] > 0);
+    CHECK(v.weight > 0);
+}
+
+
+void
+feed_unit_feed_tests(void)
+{
+    RUN(test_feed_manifest);
+    RUN(test_feed_events);
+    RUN(test_feed_effect);
+}

@@ -1,0 +1,1819 @@
+
+/*
+ * Copyright (C) ngx_feed_module developers
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_feed_module.h"
+
+
+/*
+ * The feed: feed_manifest answers GET with the viewer's next page as
+ * JSON, feed_events takes POSTed watch events.  A viewer is a signed
+ * cookie; what the feed knows of viewers and clips is in the state zone.
+ * Ranking runs on per-worker copies (the catalog, the index and its
+ * counters, refreshed from the zone every second), so the zone's mutex
+ * is held only to read and update records, never while ranking.
+ */
+
+
+#define NGX_HTTP_FEED_IMPRESSION_TTL   86400
+#define NGX_HTTP_FEED_REFRESH          1000
+#define NGX_HTTP_FEED_COPY             256
+
+
+typedef struct {
+    feed_viewer_id_t           id;
+    ngx_uint_t                 fresh;     /* no valid cookie came */
+} ngx_http_feed_who_t;
+
+
+static ngx_int_t ngx_http_feed_state_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_feed_manifest_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_feed_events_handler(ngx_http_request_t *r);
+static void ngx_http_feed_events_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_feed_events_process(ngx_http_request_t *r);
+static ngx_int_t ngx_http_feed_identify(ngx_http_request_t *r,
+    ngx_http_feed_who_t *who, ngx_uint_t create);
+static ngx_int_t ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *p, size_t len);
+static ngx_int_t ngx_http_feed_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *msg);
+static int ngx_http_feed_seen(void *data, uint64_t hash);
+static ngx_int_t ngx_http_feed_item_urls(ngx_http_request_t *r,
+    const feed_catalog_t *cat, uint32_t idx, feed_item_urls_t *u,
+    ngx_str_t *warm);
+static ngx_int_t ngx_http_feed_clip_url(ngx_http_request_t *r,
+    const char *id, const char *file, ngx_str_t *out);
+static void ngx_http_feed_apply_blocks(ngx_http_feed_main_conf_t *fmcf,
+    const feed_catalog_t *cat, feed_index_t *ix, uint32_t from,
+    ngx_log_t *log);
+static void ngx_http_feed_timer(ngx_event_t *ev);
+static void ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf,
+    ngx_log_t *log);
+static void ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf,
+    ngx_log_t *log);
+static void ngx_http_feed_index_cleanup(void *data);
+static void ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind);
+
+
+static ngx_event_t   ngx_http_feed_timer_event;
+static ngx_msec_t    ngx_http_feed_last_watch;
+
+static const char  *ngx_http_feed_event_results[NGX_HTTP_FEED_EV_N] = {
+    "accepted", "invalid", "forged", "other_viewer", "expired",
+    "duplicate", "unknown_clip"
+};
+
+
+/* feed_state_zone NAME:SIZE */
+
+char *
+ngx_http_feed_state_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_main_conf_t *fmcf = conf;
+
+    u_char                 *p;
+    ssize_t                 size;
+    ngx_str_t              *value, s;
+    ngx_http_feed_state_t  *st;
+
+    if (fmcf->state) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strlchr(value[1].data, value[1].data + value[1].len,
+                               ':');
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "feed_state_zone \"%V\": expected NAME:SIZE",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    st = ngx_pcalloc(cf->pool, sizeof(ngx_http_feed_state_t));
+    if (st == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    st->name.data = value[1].data;
+    st->name.len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "feed_state_zone \"%V\": invalid size \"%V\"",
+                           &st->name, &s);
+        return NGX_CONF_ERROR;
+    }
+
+    if ((size_t) size < feed_state_min_size() + 256 * 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "feed_state_zone \"%V\": size %V is too small, "
+                           "at least 1m", &st->name, &s);
+        return NGX_CONF_ERROR;
+    }
+
+    st->size = size;
+
+    st->shm_zone = ngx_shared_memory_add(cf, &st->name, size,
+                                         &ngx_http_feed_module);
+    if (st->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (st->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared memory zone \"%V\" is already used",
+                           &st->name);
+        return NGX_CONF_ERROR;
+    }
+
+    st->shm_zone->init = ngx_http_feed_state_init_zone;
+    st->shm_zone->data = st;
+
+    fmcf->state = st;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_feed_state_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_feed_state_t  *ost = data;
+
+    size_t                  size;
+    ngx_http_feed_state_t  *st;
+
+    st = shm_zone->data;
+    st->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (ost) {
+        st->region = ost->region;
+        st->region_size = ost->region_size;
+
+        ngx_shmtx_lock(&st->shpool->mutex);
+
+        if (feed_state_check(st->region, st->region_size) != FEED_OK) {
+            ngx_log_error(NGX_LOG_WARN, shm_zone->shm.log, 0,
+                          "feed_state_zone \"%V\" was found damaged and "
+                          "is emptied", &shm_zone->shm.name);
+            (void) feed_state_init(st->region, st->region_size, NULL);
+        }
+
+        ngx_shmtx_unlock(&st->shpool->mutex);
+
+        return NGX_OK;
+    }
+
+    if (shm_zone->shm.exists) {
+        st->region = st->shpool->data;
+        st->region_size = st->shpool->pfree << ngx_pagesize_shift;
+        return NGX_OK;
+    }
+
+    size = st->shpool->pfree << ngx_pagesize_shift;
+
+    st->region = ngx_slab_alloc(st->shpool, size);
+    if (st->region == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (feed_state_init(st->region, size, NULL) != FEED_OK) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "feed_state_zone \"%V\": cannot lay out %uz bytes",
+                      &shm_zone->shm.name, size);
+        return NGX_ERROR;
+    }
+
+    st->region_size = size;
+    st->shpool->data = st->region;
+    st->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/* feed_block caption|tags|creator|sound REGEX */
+
+char *
+ngx_http_feed_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+#if (NGX_PCRE)
+    ngx_http_feed_main_conf_t *fmcf = conf;
+
+    u_char                  errstr[NGX_MAX_CONF_ERRSTR];
+    ngx_str_t              *value;
+    ngx_uint_t              field;
+    ngx_regex_compile_t     rc;
+    ngx_http_feed_block_t  *b;
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "caption") == 0) {
+        field = NGX_HTTP_FEED_BLOCK_CAPTION;
+
+    } else if (ngx_strcmp(value[1].data, "tags") == 0) {
+        field = NGX_HTTP_FEED_BLOCK_TAGS;
+
+    } else if (ngx_strcmp(value[1].data, "creator") == 0) {
+        field = NGX_HTTP_FEED_BLOCK_CREATOR;
+
+    } else if (ngx_strcmp(value[1].data, "sound") == 0) {
+        field = NGX_HTTP_FEED_BLOCK_SOUND;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "feed_block: unknown field \"%V\", expected "
+                           "caption, tags, creator or sound", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+    rc.pattern = value[2];
+    rc.pool = cf->pool;
+    rc.err.len = NGX_MAX_CONF_ERRSTR;
+    rc.err.data = errstr;
+
+    if (ngx_regex_compile(&rc) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "feed_block: %V", &rc.err);
+        return NGX_CONF_ERROR;
+    }
+
+    b = ngx_array_push(&fmcf->blocks);
+    if (b == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    b->field = field;
+    b->pattern = value[2];
+    b->regex = rc.regex;
+
+    return NGX_CONF_OK;
+
+#else
+
+    return "needs nginx built with PCRE";
+
+#endif
+}
+
+
+/* feed_source | feed_score NAME WEIGHT|off, feed_filter NAME on|off */
+
+char *
+ngx_http_feed_plugin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_loc_conf_t *flcf = conf;
+
+    int          i;
+    double       w;
+    ngx_str_t   *value;
+    ngx_uint_t   type;
+
+    value = cf->args->elts;
+    type = cmd->offset;
+
+    i = feed_plugin_find((const char *) value[1].data, value[1].len,
+                         (unsigned) type);
+
+    if (i < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V: unknown %s \"%V\"", &cmd->name,
+                           type == FEED_PLUGIN_SOURCE ? "source"
+                           : type == FEED_PLUGIN_SCORER ? "scorer"
+                                                        : "filter",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strcmp(value[2].data, "off") == 0) {
+        flcf->weight[i] = -1;
+        return NGX_CONF_OK;
+    }
+
+    if (type == FEED_PLUGIN_FILTER) {
+        if (ngx_strcmp(value[2].data, "on") == 0) {
+            flcf->weight[i] = 0;
+            return NGX_CONF_OK;
+        }
+
+        return "takes \"on\" or \"off\"";
+    }
+
+    w = ngx_atofp(value[2].data, value[2].len, 4);
+
+    if (w == NGX_ERROR || w > 1000000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V %V: invalid weight \"%V\", expected a number "
+                           "from 0 to 100 or \"off\"", &cmd->name,
+                           &value[1], &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    flcf->weight[i] = (float) w / 10000;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a share or a rate, 0 to 1 */
+
+char *
+ngx_http_feed_float(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    float       *f;
+    ngx_int_t    v;
+    ngx_str_t   *value;
+
+    f = (float *) ((u_char *) conf + cmd->offset);
+
+    if (*f != NGX_HTTP_FEED_WEIGHT_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    v = ngx_atofp(value[1].data, value[1].len, 4);
+
+    if (v == NGX_ERROR || v > 10000) {
+        return "must be a number from 0 to 1";
+    }
+
+    *f = (float) v / 10000;
+
+    return NGX_CONF_OK;
+}
+
+
+/* feed_events_rate RATEr/s [burst=N] */
+
+char *
+ngx_http_feed_events_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_feed_loc_conf_t *flcf = conf;
+
+    size_t      len;
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (flcf->events_rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    len = value[1].len;
+
+    if (len < 4 || ngx_strncmp(value[1].data + len - 3, "r/s", 3) != 0) {
+        return "expects a rate like \"5r/s\"";
+    }
+
+    n = ngx_atofp(value[1].data, len - 3, 3);
+    if (n <= 0) {
+        return "expects a rate like \"5r/s\"";
+    }
+
+    flcf->events_rate = n;
+    flcf->events_burst = 0;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "burst=", 6) != 0) {
+            return "expects \"burst=N\"";
+        }
+
+        n = ngx_atoi(value[2].data + 6, value[2].len - 6);
+        if (n <= 0) {
+            return "expects \"burst=N\" with N at least 1";
+        }
+
+        flcf->events_burst = n;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_feed_manifest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "conflicts with another content handler in this location";
+    }
+
+    clcf->handler = ngx_http_feed_manifest_handler;
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
+    fmcf->feed = 1;
+    fmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_feed_events(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "conflicts with another content handler in this location";
+    }
+
+    clcf->handler = ngx_http_feed_events_handler;
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
+    fmcf->feed = 1;
+    fmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_feed_merge_rank(ngx_conf_t *cf, ngx_http_feed_loc_conf_t *prev,
+    ngx_http_feed_loc_conf_t *conf)
+{
+    ngx_uint_t           i, *stage;
+    feed_rank_params_t  *p;
+
+    p = &conf->rank;
+    feed_rank_default_params(p);
+
+    ngx_conf_merge_uint_value(conf->page_size, prev->page_size, p->page);
+    ngx_conf_merge_uint_value(conf->page_max, prev->page_max, FEED_PAGE_MAX);
+    ngx_conf_merge_uint_value(conf->candidates, prev->candidates,
+                              p->candidates);
+    ngx_conf_merge_sec_value(conf->freshness_half_life,
+                             prev->freshness_half_life,
+                             (time_t) p->freshness_halflife);
+    ngx_conf_merge_msec_value(conf->qualified_view, prev->qualified_view,
+                              p->qualified_ms);
+    ngx_conf_merge_ptr_value(conf->stages, prev->stages, NULL);
+    ngx_conf_merge_str_value(conf->media_uri, prev->media_uri, "/v/");
+    ngx_conf_merge_uint_value(conf->events_rate, prev->events_rate, 5000);
+    ngx_conf_merge_uint_value(conf->events_burst, prev->events_burst, 20);
+    ngx_conf_merge_size_value(conf->events_max_body, prev->events_max_body,
+                              64 * 1024);
+
+#define ngx_http_feed_merge_float(field, dflt)                                \
+    if (conf->field == NGX_HTTP_FEED_WEIGHT_UNSET) {                          \
+        conf->field = prev->field;                                            \
+    }                                                                         \
+    if (conf->field == NGX_HTTP_FEED_WEIGHT_UNSET) {                          \
+        conf->field = dflt;                                                   \
+    }
+
+    ngx_http_feed_merge_float(explore_share, p->explore_share);
+    ngx_http_feed_merge_float(zeitgeist_share, p->zeitgeist_share);
+    ngx_http_feed_merge_float(diversity, p->diversity);
+    ngx_http_feed_merge_float(promote, p->promote);
+
+    for (i = 0; i < 32; i++) {
+        ngx_http_feed_merge_float(weight[i], p->weight[i]);
+    }
+
+#undef ngx_http_feed_merge_float
+
+    if (conf->page_size < 1 || conf->page_size > FEED_PAGE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_page_size\" must be from 1 to %d",
+                           FEED_PAGE_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->page_max < conf->page_size || conf->page_max > FEED_PAGE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_page_max\" must be from feed_page_size "
+                           "(%ui) to %d", conf->page_size, FEED_PAGE_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->candidates < conf->page_max
+        || conf->candidates > FEED_CAND_MAX / 2)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_candidates\" must be from feed_page_max "
+                           "(%ui) to %d", conf->page_max, FEED_CAND_MAX / 2);
+        return NGX_CONF_ERROR;
+    }
+
+    p->page = conf->page_size;
+    p->candidates = conf->candidates;
+    p->explore_share = conf->explore_share;
+    p->zeitgeist_share = conf->zeitgeist_share;
+    p->diversity = conf->diversity;
+    p->promote = conf->promote;
+    p->freshness_halflife = (float) conf->freshness_half_life;
+    p->qualified_ms = (uint32_t) conf->qualified_view;
+
+    if (conf->stages) {
+        stage = conf->stages->elts;
+
+        for (i = 0; i < FEED_STAGES; i++) {
+            p->stage_cap[i] = (uint32_t) stage[i];
+        }
+    }
+
+    for (i = 0; i < 32; i++) {
+        p->weight[i] = conf->weight[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * After the http block: the feed needs the catalog, the keys and the
+ * state zone; the index is built here, once, in the master process, and
+ * feed_block rules are applied to it.
+ */
+
+ngx_int_t
+ngx_http_feed_feed_postconf(ngx_conf_t *cf, ngx_http_feed_main_conf_t *fmcf)
+{
+    ngx_msec_t           start;
+    feed_err_t           err;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    if (!fmcf->feed) {
+        return NGX_OK;
+    }
+
+    if (fmcf->catalog == NULL || fmcf->nkeys == 0 || fmcf->state == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_manifest\" and \"feed_events\" need "
+                           "\"feed_catalog\", \"feed_secret_file\" and "
+                           "\"feed_state_zone\" at the http level");
+        return NGX_ERROR;
+    }
+
+    ngx_time_update();
+    start = ngx_current_msec;
+
+    fmcf->index = feed_index_new(fmcf->catalog, (uint32_t) fmcf->clusters,
+                                 0x5eed, &err);
+    if (fmcf->index == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "feed: %s", err.msg);
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        feed_index_free(fmcf->index);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_feed_index_cleanup;
+    cln->data = fmcf->index;
+
+    ngx_http_feed_apply_blocks(fmcf, fmcf->catalog, fmcf->index, 0, cf->log);
+
+    if (ngx_file_info(fmcf->catalog_path.data, &fi) != NGX_FILE_ERROR) {
+        fmcf->catalog_offset = ngx_file_size(&fi);
+    }
+
+    ngx_time_update();
+
+    ngx_log_error(NGX_LOG_INFO, cf->log, 0,
+                  "feed: index of %uD clips in %uD topic clusters in %M ms",
+                  feed_index_count(fmcf->index),
+                  feed_index_clusters(fmcf->index),
+                  ngx_current_msec - start);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_feed_index_cleanup(void *data)
+{
+    feed_index_free(data);
+}
+
+
+static void
+ngx_http_feed_apply_blocks(ngx_http_feed_main_conf_t *fmcf,
+    const feed_catalog_t *cat, feed_index_t *ix, uint32_t from,
+    ngx_log_t *log)
+{
+#if (NGX_PCRE)
+    uint32_t                i, t, n, blocked;
+    ngx_str_t               s;
+    ngx_uint_t              k;
+    const char             *v;
+    const feed_clip_t      *clip;
+    ngx_http_feed_block_t  *b;
+
+    b = fmcf->blocks.elts;
+    blocked = 0;
+
+    if (fmcf->blocks.nelts == 0) {
+        return;
+    }
+
+    n = feed_index_count(ix);
+
+    for (i = from; i < n; i++) {
+        clip = feed_catalog_clip(cat, i);
+
+        for (k = 0; k < fmcf->blocks.nelts; k++) {
+
+            if (b[k].field == NGX_HTTP_FEED_BLOCK_TAGS) {
+                for (t = 0; t < feed_clip_ntags(cat, clip); t++) {
+                    v = feed_clip_tag(cat, clip, t);
+                    s.data = (u_char *) v;
+                    s.len = ngx_strlen(v);
+
+                    if (ngx_regex_exec(b[k].regex, &s, NULL, 0) >= 0) {
+                        break;
+                    }
+                }
+
+                if (t == feed_clip_ntags(cat, clip)) {
+                    continue;
+                }
+
+            } else {
+                v = b[k].field == NGX_HTTP_FEED_BLOCK_CAPTION
+                    ? feed_clip_caption(cat, clip)
+                    : b[k].field == NGX_HTTP_FEED_BLOCK_CREATOR
+                    ? feed_clip_creator(cat, clip)
+                    : feed_clip_sound(cat, clip);
+
+                s.data = (u_char *) v;
+                s.len = ngx_strlen(v);
+
+                if (ngx_regex_exec(b[k].regex, &s, NULL, 0) < 0) {
+                    continue;
+                }
+            }
+
+            feed_index_block(ix, i);
+            blocked++;
+            break;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "feed_block: %uD of %uD clips blocked", blocked, n - from);
+#endif
+}
+
+
+ngx_int_t
+ngx_http_feed_feed_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_feed_module)
+        == NULL)
+    {
+        return NGX_OK;
+    }
+
+    fmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_feed_module);
+
+    if (fmcf->index == NULL || fmcf->state == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_feed_refresh(fmcf, cycle->log);
+
+    ngx_http_feed_timer_event.handler = ngx_http_feed_timer;
+    ngx_http_feed_timer_event.data = fmcf;
+    ngx_http_feed_timer_event.log = cycle->log;
+    ngx_http_feed_timer_event.cancelable = 1;
+
+    ngx_add_timer(&ngx_http_feed_timer_event, NGX_HTTP_FEED_REFRESH);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_feed_timer(ngx_event_t *ev)
+{
+    ngx_http_feed_main_conf_t  *fmcf = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (fmcf->catalog_watch
+        && ngx_current_msec - ngx_http_feed_last_watch >= fmcf->catalog_watch)
+    {
+        ngx_http_feed_last_watch = ngx_current_msec;
+        ngx_http_feed_watch(fmcf, ev->log);
+    }
+
+    ngx_http_feed_refresh(fmcf, ev->log);
+
+    ngx_add_timer(ev, NGX_HTTP_FEED_REFRESH);
+}
+
+
+/* the shared counters, copied into this worker's index */
+
+static void
+ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
+{
+    time_t                  now;
+    uint32_t                cursor, i, n, idx;
+    feed_clip_stat_t       *st;
+    feed_clip_stats_t       buf[NGX_HTTP_FEED_COPY];
+    ngx_http_feed_state_t  *state;
+
+    state = fmcf->state;
+    now = ngx_time();
+    st = feed_index_stats(fmcf->index);
+    cursor = 0;
+
+    do {
+        ngx_shmtx_lock(&state->shpool->mutex);
+        n = feed_state_clip_next_locked(state->region, &cursor, buf,
+                                        NGX_HTTP_FEED_COPY);
+        ngx_shmtx_unlock(&state->shpool->mutex);
+
+        for (i = 0; i < n; i++) {
+            idx = feed_index_find(fmcf->index, buf[i].hash);
+            if (idx == FEED_NONE) {
+                continue;
+            }
+
+            st[idx].impressions = buf[i].impressions;
+            st[idx].qualified = buf[i].views;
+            st[idx].completions = buf[i].completions;
+            st[idx].likes = buf[i].likes;
+            st[idx].shares = buf[i].shares;
+            st[idx].skips = buf[i].skips;
+            st[idx].stage = buf[i].stage;
+            st[idx].trend = (float) feed_trend_value(buf[i].score,
+                                                     buf[i].score_time,
+                                                     (uint32_t) now,
+                                           (double) fmcf->trend_half_life);
+        }
+
+    } while (n == NGX_HTTP_FEED_COPY);
+
+    feed_index_refresh(fmcf->index, NULL, (uint32_t) now);
+
+    (void) log;
+}
+
+
+/*
+ * Clips appended to the catalog file since it was loaded: complete lines
+ * only; a line that fails, or names a parent not yet in the catalog, is
+ * logged and skipped, and the rest are taken.
+ */
+
+static void
+ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
+{
+    u_char           *buf, *p, *last, *nl;
+    off_t             size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    uint32_t          before;
+    feed_err_t        err;
+    ngx_file_info_t   fi;
+
+    if (ngx_file_info(fmcf->catalog_path.data, &fi) == NGX_FILE_ERROR) {
+        return;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size <= fmcf->catalog_offset) {
+        if (size < fmcf->catalog_offset) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "feed_catalog \"%V\" shrank: nginx -s reload "
+                          "loads it again", &fmcf->catalog_path);
+            fmcf->catalog_offset = size;
+        }
+
+        return;
+    }
+
+    if (size - fmcf->catalog_offset > 64 * 1024 * 1024) {
+        size = fmcf->catalog_offset + 64 * 1024 * 1024;
+    }
+
+    buf = ngx_alloc((size_t) (size - fmcf->catalog_offset), log);
+    if (buf == NULL) {
+        return;
+    }
+
+    fd = ngx_open_file(fmcf->catalog_path.data, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_free(buf);
+        return;
+    }
+
+    n = pread(fd, buf, (size_t) (size - fmcf->catalog_offset),
+              fmcf->catalog_offset);
+    ngx_close_file(fd);
+
+    if (n <= 0) {
+        ngx_free(buf);
+        return;
+    }
+
+    before = feed_catalog_count(fmcf->catalog);
+    p = buf;
+    last = buf + n;
+
+    while ((nl = ngx_strlchr(p, last, '\n')) != NULL) {
+        fmcf->catalog_offset += nl + 1 - p;
+
+        if (nl > p && !(nl - p == 1 && *p == '\r')) {
+            if (feed_catalog_add(fmcf->catalog, (const char *) p, nl - p,
+                                 0, &err)
+                != FEED_OK)
+            {
+                ngx_log_error(NGX_LOG_ERR, log, 0,
+                              "feed_catalog \"%V\": an appended line is "
+                              "skipped: %s", &fmcf->catalog_path, err.msg);
+
+            } else if (feed_catalog_finish(fmcf->catalog, &err) != FEED_OK) {
+                ngx_log_error(NGX_LOG_ERR, log, 0,
+                              "feed_catalog \"%V\": an appended clip is "
+                              "taken without its lineage: %s",
+                              &fmcf->catalog_path, err.msg);
+
+                feed_catalog_forget_pending(fmcf->catalog);
+                (void) feed_catalog_finish(fmcf->catalog, &err);
+            }
+        }
+
+        p = nl + 1;
+    }
+
+    ngx_free(buf);
+
+    if (feed_catalog_count(fmcf->catalog) == before) {
+        return;
+    }
+
+    if (feed_index_grow(fmcf->index, fmcf->catalog) != FEED_OK) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "feed: cannot grow the index for appended clips");
+        return;
+    }
+
+    ngx_http_feed_apply_blocks(fmcf, fmcf->catalog, fmcf->index, before, log);
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "feed_catalog \"%V\": %uD clips appended",
+                  &fmcf->catalog_path,
+                  feed_catalog_count(fmcf->catalog) - before);
+
+    if (fmcf->metrics_zone && fmcf->metrics_zone->data) {
+        (void) ngx_atomic_fetch_add(
+            &((ngx_http_feed_metrics_t *) fmcf->metrics_zone->data)
+                ->catalog_appended,
+            feed_catalog_count(fmcf->catalog) - before);
+    }
+}
+
+
+/* the viewer: a valid cookie, or (create) a new id and its Set-Cookie */
+
+static ngx_int_t
+ngx_http_feed_identify(ngx_http_request_t *r, ngx_http_feed_who_t *who,
+    ngx_uint_t create)
+{
+    u_char                     *p;
+    size_t                      len;
+    ngx_str_t                   value;
+    ngx_uint_t                  found;
+    ngx_table_elt_t            *h;
+    ngx_http_feed_metrics_t    *m;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+
+#if (nginx_version >= 1023000)
+    found = ngx_http_parse_multi_header_lines(r, r->headers_in.cookie,
+                                              &fmcf->cookie_name, &value)
+            != NULL;
+#else
+    found = ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
+                                              &fmcf->cookie_name, &value)
+            != NGX_DECLINED;
+#endif
+
+    if (found
+        && feed_session_parse(fmcf->keys, fmcf->nkeys,
+                              (const char *) value.data, value.len,
+                              &who->id)
+           == FEED_OK)
+    {
+        who->fresh = 0;
+        return NGX_OK;
+    }
+
+    who->fresh = 1;
+
+    if (!create) {
+        return NGX_DECLINED;
+    }
+
+    if (feed_viewer_new(&who->id) != FEED_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "feed: no random bytes for a viewer id");
+        return NGX_ERROR;
+    }
+
+    len = fmcf->cookie_name.len + 1 + FEED_SESSION_LEN
+          + sizeof("; Path=/; Max-Age=; HttpOnly; SameSite=Lax; Secure")
+          + NGX_TIME_T_LEN;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "Set-Cookie");
+    h->value.data = p;
+
+    p = ngx_cpymem(p, fmcf->cookie_name.data, fmcf->cookie_name.len);
+    *p++ = '=';
+    p += feed_session_cookie(&fmcf->keys[0], &who->id, (char *) p);
+    p = ngx_sprintf(p, "; Path=/; Max-Age=%T; HttpOnly; SameSite=Lax",
+                    fmcf->cookie_max_age);
+
+    if (fmcf->cookie_secure) {
+        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
+    }
+
+    h->value.len = p - h->value.data;
+
+    m = ngx_http_feed_metrics(r);
+
+    if (m) {
+        (void) ngx_atomic_fetch_add(&m->new_viewers, 1);
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_feed_seen(void *data, uint64_t hash)
+{
+    return feed_viewer_seen(data, hash);
+}
+
+
+static ngx_int_t
+ngx_http_feed_manifest_handler(ngx_http_request_t *r)
+{
+    u_char                     *p, *body;
+    size_t                      len;
+    uint32_t                    i, n, k, now, first;
+    uint32_t                    creators[FEED_STATE_RECENT];
+    uint32_t                    sounds[FEED_STATE_RECENT];
+    uint64_t                    liked[FEED_STATE_LIKED];
+    ngx_int_t                   rc, want;
+    ngx_str_t                   arg, warm[2 * FEED_PAGE_MAX];
+    ngx_uint_t                  nwarm;
+    feed_item_t                 items[FEED_PAGE_MAX];
+    feed_viewer_t               snap, *v;
+    feed_item_urls_t            urls[FEED_PAGE_MAX];
+    feed_clip_stats_t          *cs;
+    feed_impression_t           imp;
+    const feed_clip_t          *clip;
+    feed_rank_viewer_t          rv;
+    ngx_http_feed_who_t         who;
+    ngx_http_feed_state_t      *state;
+    ngx_http_feed_metrics_t    *m;
+    ngx_http_feed_loc_conf_t   *flcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_MANIFEST);
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+    state = fmcf->state;
+
+    want = (ngx_int_t) flcf->page_size;
+
+    if (ngx_http_arg(r, (u_char *) "n", 1, &arg) == NGX_OK) {
+        want = ngx_atoi(arg.data, arg.len);
+
+        if (want < 1 || want > (ngx_int_t) flcf->page_max) {
+            return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "n must be a whole number from 1 to "
+                                       "feed_page_max");
+        }
+    }
+
+    if (ngx_http_feed_identify(r, &who, 1) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    now = (uint32_t) ngx_time();
+
+    /* a copy of the viewer, to rank without the lock */
+
+    ngx_shmtx_lock(&state->shpool->mutex);
+
+    v = feed_state_viewer_locked(state->region, who.id.id, now, 1, NULL);
+
+    if (v) {
+        ngx_memcpy(&snap, v, sizeof(feed_viewer_t));
+
+    } else {
+        ngx_memzero(&snap, sizeof(feed_viewer_t));
+    }
+
+    ngx_shmtx_unlock(&state->shpool->mutex);
+
+    ngx_memzero(&rv, sizeof(feed_rank_viewer_t));
+    k = feed_index_dim(fmcf->index);
+    ngx_memcpy(rv.interest, snap.interest,
+               ngx_min(k, FEED_DIM_MAX) * sizeof(float));
+    rv.confidence = snap.weight;
+
+    if (feed_viewer_recent(&snap, creators, sounds)) {
+        rv.last_creator = creators[0];      /* newest first */
+        rv.last_sound = sounds[0];
+    }
+
+    n = feed_viewer_liked(&snap, liked);
+
+    for (i = 0; i < n && rv.nliked < FEED_LIKED_MAX; i++) {
+        k = feed_index_find(fmcf->index, liked[i]);
+
+        if (k != FEED_NONE) {
+            rv.liked[rv.nliked++] = k;
+        }
+    }
+
+    rv.seen = ngx_http_feed_seen;
+    rv.seen_data = &snap;
+
+    n = feed_rank_page(fmcf->catalog, fmcf->index, &flcf->rank, &rv, now,
+                       (uint64_t) ngx_random() << 31 ^ ngx_current_msec,
+                       NULL, NULL, items, (uint32_t) want);
+
+    /* what was shown: the viewer's seen set, the clips' impressions */
+
+    ngx_shmtx_lock(&state->shpool->mutex);
+
+    v = feed_state_viewer_locked(state->region, who.id.id, now, 1, NULL);
+    first = v ? v->page : 0;
+
+    for (i = 0; i < n; i++) {
+        if (v) {
+            feed_viewer_seen_add(v, feed_index_hash(fmcf->index,
+                                                    items[i].clip));
+            feed_viewer_recent_add(v, feed_index_creator(fmcf->index,
+                                                         items[i].clip),
+                                   feed_index_sound(fmcf->index,
+                                                    items[i].clip));
+            v->page++;
+        }
+
+        cs = feed_state_clip_locked(state->region,
+                                    feed_index_hash(fmcf->index,
+                                                    items[i].clip),
+                                    now, 1);
+        if (cs) {
+            feed_clip_add(&cs->impressions, 1);
+            cs->stage = feed_stage_next(cs->stage, cs->impressions,
+                                        cs->views, &flcf->rank);
+        }
+    }
+
+    ngx_shmtx_unlock(&state->shpool->mutex);
+
+    m = ngx_http_feed_metrics(r);
+
+    /* the items' URLs and impression tokens */
+
+    len = feed_manifest_head(NULL, first / (uint32_t) want + 1, n)
+          + feed_manifest_tail(NULL);
+    nwarm = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_feed_item_urls(r, fmcf->catalog, items[i].clip,
+                                    &urls[i], &warm[nwarm])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (warm[nwarm].len) {
+            nwarm += 2;
+        }
+
+        clip = feed_catalog_clip(fmcf->catalog, items[i].clip);
+
+        ngx_memzero(&imp, sizeof(feed_impression_t));
+        imp.viewer = who.id;
+        imp.time = now;
+        imp.position = first + i;
+        p = (u_char *) feed_clip_id(fmcf->catalog, clip);
+        imp.clip_len = ngx_strlen(p);
+        ngx_memcpy(imp.clip, p, imp.clip_len);
+
+        urls[i].impression = ngx_pnalloc(r->pool, FEED_IMPRESSION_MAX);
+        if (urls[i].impression == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        urls[i].impression_len = feed_impression_token(&fmcf->keys[0], &imp,
+                                                   (char *) urls[i].impression);
+        urls[i].position = first + i;
+
+        len += feed_manifest_item(NULL, fmcf->catalog, &items[i], &urls[i],
+                                  i + 1 == n);
+
+        if (m) {
+            (void) ngx_atomic_fetch_add(&m->items[items[i].reason], 1);
+        }
+    }
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = body;
+    p += feed_manifest_head((char *) p, first / (uint32_t) want + 1, n);
+
+    for (i = 0; i < n; i++) {
+        p += feed_manifest_item((char *) p, fmcf->catalog, &items[i],
+                                &urls[i], i + 1 == n);
+    }
+
+    p += feed_manifest_tail((char *) p);
+
+    /* the first segments, into the cache, in the background */
+
+    if (flcf->cache && nwarm && r->method == NGX_HTTP_GET) {
+        (void) ngx_http_feed_cache_warm(fmcf, flcf->cache, warm, nwarm,
+                                        r->connection->log);
+    }
+
+    return ngx_http_feed_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+/*
+ * A clip's signed master playlist URL and prefetch URLs (init and first
+ * segment of the first rendition, where a player starts); a duet's
+ * parent's master URL.  "warm" gets the two files' names on disk, for
+ * the cache, when this location has feed_cache and feed_media_root.
+ */
+
+static ngx_int_t
+ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
+    uint32_t idx, feed_item_urls_t *u, ngx_str_t *warm)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  s;
+    const char                *id;
+    feed_rendition_t           rend;
+    const feed_clip_t         *clip;
+    ngx_http_feed_loc_conf_t  *flcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+    clip = feed_catalog_clip(cat, idx);
+    id = feed_clip_id(cat, clip);
+
+    ngx_memzero(u, sizeof(feed_item_urls_t));
+    warm[0].len = 0;
+
+    if (ngx_http_feed_clip_url(r, id, "master.m3u8", &s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    u->master = (const char *) s.data;
+    u->master_len = s.len;
+
+    feed_clip_rendition(cat, clip, 0, &rend);
+
+    len = rend.name_len + sizeof("/init.mp4");
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(p, "%*s/init.mp4%Z", rend.name_len, rend.name);
+
+    if (ngx_http_feed_clip_url(r, id, (const char *) p, &s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    u->init = (const char *) s.data;
+    u->init_len = s.len;
+
+    ngx_sprintf(p, "%*s/0.m4s%Z", rend.name_len, rend.name);
+
+    if (ngx_http_feed_clip_url(r, id, (const char *) p, &s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    u->first = (const char *) s.data;
+    u->first_len = s.len;
+
+    if (clip->lineage == FEED_LINEAGE_DUET && clip->parent != FEED_NONE) {
+        if (ngx_http_feed_clip_url(r, feed_clip_id(cat,
+                                       feed_catalog_clip(cat, clip->parent)),
+                                   "master.m3u8", &s)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        u->parent_master = (const char *) s.data;
+        u->parent_master_len = s.len;
+    }
+
+    if (flcf->cache && flcf->media_root.len) {
+        len = flcf->media_root.len + ngx_strlen(id) + rend.name_len
+              + sizeof("///init.mp4");
+
+        warm[0].data = ngx_pnalloc(r->pool, len);
+        warm[1].data = ngx_pnalloc(r->pool, len);
+
+        if (warm[0].data == NULL || warm[1].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        warm[0].len = ngx_sprintf(warm[0].data, "%V/%s/%*s/init.mp4",
+                                  &flcf->media_root, id, rend.name_len,
+                                  rend.name)
+                      - warm[0].data;
+        warm[1].len = ngx_sprintf(warm[1].data, "%V/%s/%*s/0.m4s",
+                                  &flcf->media_root, id, rend.name_len,
+                                  rend.name)
+                      - warm[1].data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_feed_clip_url(ngx_http_request_t *r, const char *id,
+    const char *file, ngx_str_t *out)
+{
+    u_char                    *p;
+    size_t                     idlen, flen;
+    ngx_str_t                  clip, query;
+    ngx_http_feed_loc_conf_t  *flcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+
+    idlen = ngx_strlen(id);
+    flen = ngx_strlen(file);
+
+    clip.data = (u_char *) id;
+    clip.len = idlen;
+
+    if (ngx_http_feed_sign(r, &clip, 0, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, flcf->media_uri.len + idlen + 1 + flen
+                             + query.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+    p = ngx_cpymem(p, flcf->media_uri.data, flcf->media_uri.len);
+    p = ngx_cpymem(p, id, idlen);
+    *p++ = '/';
+    p = ngx_cpymem(p, file, flen);
+    p = ngx_cpymem(p, query.data, query.len);
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_feed_events_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  allow;
+    ngx_table_elt_t           *h;
+    ngx_http_feed_loc_conf_t  *flcf;
+
+    ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_EVENTS);
+
+    if (r->method != NGX_HTTP_POST) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&allow, "POST");
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Allow");
+        h->value = allow;
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+
+    if (r->headers_in.content_length_n > (off_t) flcf->events_max_body) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "feed_events: body of %O bytes, at most %uz",
+                      r->headers_in.content_length_n,
+                      flcf->events_max_body);
+        return ngx_http_feed_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                   "the batch is larger than "
+                                   "feed_events_max_body");
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_feed_events_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_feed_events_body(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_feed_events_process(r));
+}
+
+
+static ngx_int_t
+ngx_http_feed_events_process(ngx_http_request_t *r)
+{
+    u_char                     *body, *p;
+    size_t                      len, size;
+    ssize_t                     rd;
+    uint32_t                    now, idx;
+    ngx_buf_t                  *b;
+    ngx_uint_t                  i, result[FEED_EVENTS_MAX], accepted;
+    ngx_chain_t                *cl;
+    feed_err_t                  err;
+    feed_event_t               *ev;
+    feed_effect_t               fx;
+    feed_viewer_t              *v;
+    const feed_clip_t          *clip;
+    feed_impression_t          *imp;
+    feed_clip_stats_t          *cs;
+    feed_sound_stats_t         *ss;
+    ngx_http_feed_who_t         who;
+    ngx_http_feed_state_t      *state;
+    ngx_http_feed_metrics_t    *m;
+    ngx_http_feed_loc_conf_t   *flcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+    state = fmcf->state;
+    m = ngx_http_feed_metrics(r);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
+                                   "no body: expected a JSON batch");
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                          : (size_t) (b->last - b->pos);
+    }
+
+    if (len > flcf->events_max_body) {
+        return ngx_http_feed_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                   "the batch is larger than "
+                                   "feed_events_max_body");
+    }
+
+    body = ngx_pnalloc(r->pool, len + 1);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = body;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            size = (size_t) (b->file_last - b->file_pos);
+            rd = ngx_read_file(b->file, p, size, b->file_pos);
+
+            if (rd != (ssize_t) size) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p += size;
+
+        } else {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    /* only the viewer an impression was served to may report on it */
+
+    if (ngx_http_feed_identify(r, &who, 0) != NGX_OK) {
+        return ngx_http_feed_error(r, NGX_HTTP_FORBIDDEN,
+                                   "no valid session cookie: events come "
+                                   "from the viewer who was served the "
+                                   "feed");
+    }
+
+    now = (uint32_t) ngx_time();
+
+    ngx_shmtx_lock(&state->shpool->mutex);
+
+    v = feed_state_viewer_locked(state->region, who.id.id, now, 1, NULL);
+
+    i = v == NULL
+        || feed_viewer_allow(v, (uint64_t) ngx_current_msec,
+                             (double) flcf->events_rate / 1000,
+                             (double) flcf->events_burst);
+
+    ngx_shmtx_unlock(&state->shpool->mutex);
+
+    if (!i) {
+        if (m) {
+            (void) ngx_atomic_fetch_add(&m->rate_limited, 1);
+        }
+
+        return ngx_http_feed_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                   "too many batches: see feed_events_rate");
+    }
+
+    ev = ngx_palloc(r->pool, FEED_EVENTS_MAX * sizeof(feed_event_t));
+    imp = ngx_palloc(r->pool, FEED_EVENTS_MAX * sizeof(feed_impression_t));
+
+    if (ev == NULL || imp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (feed_events_parse((const char *) body, len, ev, FEED_EVENTS_MAX,
+                          &size, &err)
+        != FEED_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "feed_events: %s", err.msg);
+        return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST, err.msg);
+    }
+
+    /* everything that needs no lock first */
+
+    for (i = 0; i < size; i++) {
+        if (ev[i].error) {
+            result[i] = NGX_HTTP_FEED_EV_INVALID;
+            continue;
+        }
+
+        if (feed_impression_parse(fmcf->keys, fmcf->nkeys, ev[i].impression,
+                                  ev[i].impression_len, &imp[i])
+            != FEED_OK)
+        {
+            result[i] = NGX_HTTP_FEED_EV_FORGED;
+            ev[i].error = "bad impression token";
+            continue;
+        }
+
+        if (ngx_memcmp(imp[i].viewer.id, who.id.id, FEED_VIEWER_ID_LEN) != 0)
+        {
+            result[i] = NGX_HTTP_FEED_EV_OTHER;
+            ev[i].error = "not your impression";
+            continue;
+        }
+
+        if (imp[i].time > now + 60
+            || now - imp[i].time > NGX_HTTP_FEED_IMPRESSION_TTL)
+        {
+            result[i] = NGX_HTTP_FEED_EV_EXPIRED;
+            ev[i].error = "impression expired";
+            continue;
+        }
+
+        if (feed_catalog_find(fmcf->catalog, imp[i].clip, imp[i].clip_len)
+            == FEED_NONE)
+        {
+            result[i] = NGX_HTTP_FEED_EV_UNKNOWN;
+            ev[i].error = "unknown clip";
+            continue;
+        }
+
+        result[i] = NGX_HTTP_FEED_EV_ACCEPTED;
+    }
+
+    accepted = 0;
+
+    ngx_shmtx_lock(&state->shpool->mutex);
+
+    v = feed_state_viewer_locked(state->region, who.id.id, now, 1, NULL);
+
+    for (i = 0; i < size; i++) {
+        if (result[i] != NGX_HTTP_FEED_EV_ACCEPTED) {
+            continue;
+        }
+
+        if (v && feed_viewer_reported(v, imp[i].hash)) {
+            result[i] = NGX_HTTP_FEED_EV_DUPLICATE;
+            ev[i].error = "duplicate";
+            continue;
+        }
+
+        idx = feed_catalog_find(fmcf->catalog, imp[i].clip,
+                                imp[i].clip_len);
+        clip = feed_catalog_clip(fmcf->catalog, idx);
+
+        feed_event_effect(&ev[i], clip, &flcf->rank, &fx);
+
+        cs = feed_state_clip_locked(state->region,
+                                    feed_clip_hash(imp[i].clip,
+                                                   imp[i].clip_len),
+                                    now, 1);
+
+        p = (u_char *) feed_clip_sound(fmcf->catalog, clip);
+        ss = feed_state_sound_locked(state->region,
+                                     feed_clip_hash((const char *) p,
+                                                    ngx_strlen(p)),
+                                     now, 1);
+
+        feed_event_apply(&ev[i], &fx, v,
+                         feed_clip_embedding(fmcf->catalog, clip),
+                         ngx_min(feed_catalog_dim(fmcf->catalog),
+                                 FEED_STATE_DIM),
+                         feed_clip_hash(imp[i].clip, imp[i].clip_len),
+                         cs, ss, now, (double) fmcf->trend_half_life);
+
+        accepted++;
+    }
+
+    ngx_shmtx_unlock(&state->shpool->mutex);
+
+    /* the answer: one result per event, in order */
+
+    len = sizeof("{\"accepted\":,\"rejected\":,\"results\":[]}\n")
+          + 2 * NGX_INT_T_LEN;
+
+    for (i = 0; i < size; i++) {
+        len += sizeof("{\"index\":,\"status\":\"rejected\",\"reason\":},")
+               + NGX_INT_T_LEN
+               + (ev[i].error ? feed_json_string(NULL, ev[i].error,
+                                                 ngx_strlen(ev[i].error))
+                              : 0);
+
+        if (m) {
+            (void) ngx_atomic_fetch_add(&m->events[result[i]], 1);
+        }
+    }
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(body, "{\"accepted\":%ui,\"rejected\":%ui,\"results\":[",
+                    accepted, (ngx_uint_t) size - accepted);
+
+    for (i = 0; i < size; i++) {
+        if (result[i] == NGX_HTTP_FEED_EV_ACCEPTED) {
+            p = ngx_sprintf(p, "%s{\"index\":%ui,\"status\":\"accepted\"}",
+                            i ? "," : "", i);
+            continue;
+        }
+
+        p = ngx_sprintf(p, "%s{\"index\":%ui,\"status\":\"rejected\","
+                        "\"reason\":", i ? "," : "", i);
+        p += feed_json_string((char *) p, ev[i].error,
+                              ngx_strlen(ev[i].error));
+        *p++ = '}';
+    }
+
+    p = ngx_cpymem(p, "]}\n", 3);
+
+    (void) ngx_http_feed_event_results;
+
+    return ngx_http_feed_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+static ngx_int_t
+ngx_http_feed_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *msg)
+{
+    u_char  *p, *body;
+    size_t   len;
+
+    len = sizeof("{\"error\":}\n") + feed_json_string(NULL, msg,
+                                                      ngx_strlen(msg));
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body, "{\"error\":", sizeof("{\"error\":") - 1);
+    p += feed_json_string((char *) p, msg, ngx_strlen(msg));
+    p = ngx_cpymem(p, "}\n", 2);
+
+    return ngx_http_feed_json(r, status, body, p - body);
+}
+
+
+static ngx_int_t
+ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
+    size_t len)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = p;
+    b->last = p + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static void
+ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind)
+{
+    ngx_http_feed_metrics_t  *m;
+
+    m = ngx_http_feed_metrics(r);
+
+    if (m) {
+        (void) ngx_atomic_fetch_add(&m->requests[kind], 1);
+    }
+}
+
+
+/* the feed's part of feed_status */
+
+u_char *
+ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p, u_char *last)
+{
+    ngx_uint_t                  i;
+    feed_state_stats_t          st;
+    ngx_http_feed_metrics_t    *m;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+    m = ngx_http_feed_metrics(r);
+
+    if (m == NULL || fmcf->state == NULL || fmcf->state->region == NULL) {
+        return p;
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP feed_items_total Feed items served, by reason.\n"
+            "# TYPE feed_items_total counter\n");
+
+    for (i = 0; i < FEED_REASONS; i++) {
+        p = ngx_slprintf(p, last, "feed_items_total{reason=\"%s\"} %uA\n",
+                         feed_reason_name((unsigned) i), m->items[i]);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP feed_events_total Watch events, by result.\n"
+            "# TYPE feed_events_total counter\n");
+
+    for (i = 0; i < NGX_HTTP_FEED_EV_N; i++) {
+        p = ngx_slprintf(p, last, "feed_events_total{result=\"%s\"} %uA\n",
+                         ngx_http_feed_event_results[i], m->events[i]);
+    }
+
+    ngx_shmtx_lock(&fmcf->state->shpool->mutex);
+    feed_state_stats_locked(fmcf->state->region, &st);
+    ngx_shmtx_unlock(&fmcf->state->shpool->mutex);
+
+    p = ngx_slprintf(p, last,
+            "# HELP feed_new_viewers_total Viewers given a new session.\n"
+            "# TYPE feed_new_viewers_total counter\n"
+            "feed_new_viewers_total %uA\n"
+            "# HELP feed_events_rate_limited_total Event batches refused "
+            "by feed_events_rate.\n"
+            "# TYPE feed_events_rate_limited_total counter\n"
+            "feed_events_rate_limited_total %uA\n"
+            "# HELP feed_catalog_appended_total Clips appended to the "
+            "catalog file and taken without a reload (per worker).\n"
+            "# TYPE feed_catalog_appended_total counter\n"
+            "feed_catalog_appended_total %uA\n"
+            "# HELP feed_viewers Viewers in the state zone.\n"
+            "# TYPE feed_viewers gauge\n"
+            "feed_viewers %uL\n"
+            "# HELP feed_viewer_capacity Viewers the state zone holds.\n"
+            "# TYPE feed_viewer_capacity gauge\n"
+            "feed_viewer_capacity %uL\n"
+            "# HELP feed_viewer_evictions_total Viewers evicted, least "
+            "recently seen first, to make room.\n"
+            "# TYPE feed_viewer_evictions_total counter\n"
+            "feed_viewer_evictions_total %uL\n"
+            "# HELP feed_state_clips Clips with counters.\n"
+            "# TYPE feed_state_clips gauge\n"
+            "feed_state_clips %uL\n"
+            "# HELP feed_state_clips_refused_total Clips refused "
+            "counters: the table was full.\n"
+            "# TYPE feed_state_clips_refused_total counter\n"
+            "feed_state_clips_refused_total %uL\n"
+            "# HELP feed_state_resets_total State tables emptied after "
+            "damage or a crash.\n"
+            "# TYPE feed_state_resets_total counter\n"
+            "feed_state_resets_total %uL\n",
+            m->new_viewers, m->rate_limited, m->catalog_appended,
+            st.viewers, st.viewer_capacity, st.evictions, st.clips,
+            st.clips_refused, st.resets);
+
+    return p;
+}
