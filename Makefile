@@ -180,6 +180,14 @@ bench-cache: | $(BUILD)/.deps
 bench-media: build
 	@bench/media.sh
 
+# Segment cache hits (feed_cache_send pin and copy) against static
+# sendfile, and the zone's bytes per cached object.
+
+.PHONY: bench-cache-hit
+
+bench-cache-hit: build
+	@bench/cache.sh
+
 $(BUILD)/catalog-bench: tools/catalog-bench.c $(CORE_SRCS) $(CORE_HDRS) \
         | $(BUILD)/.deps
 	$(CC) $(UNIT_CFLAGS) -o $@ tools/catalog-bench.c $(CORE_SRCS) \

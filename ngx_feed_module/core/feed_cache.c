@@ -249,7 +249,7 @@ feed_cache_layout(feed_cache_hdr_t *h, size_t size, size_t max_object,
         return FEED_ERROR;
     }
 
-    objects = p->objects ? p->objects : size / (256 * 1024);
+    objects = p->objects ? p->objects : size / (32 * 1024);
 
     if (objects < 16) {
         objects = 16;

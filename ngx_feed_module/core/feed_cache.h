@@ -55,7 +55,7 @@
 
 
 typedef struct {
-    uint64_t        objects;         /* index capacity; 0: size / 256 KiB */
+    uint64_t        objects;         /* index capacity; 0: size / 32 KiB */
     uint64_t        sketch_width;    /* counters per row; 0: 2 * objects */
     uint64_t        sample;          /* lookups between two halvings of
                                         the sketch; 0: 3 * objects */
