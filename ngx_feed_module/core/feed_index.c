@@ -23,6 +23,7 @@
 #define FEED_SAMPLE_MAX      20000
 #define FEED_KMEANS_ROUNDS   8
 #define FEED_TRENDING_MAX    256
+#define FEED_FRESH_KEYS      4096    /* impressions ordered exactly below */
 
 
 struct feed_index_s {
@@ -56,7 +57,9 @@ struct feed_index_s {
     uint32_t            ntrending;
     uint32_t            trending[FEED_TRENDING_MAX];
     uint32_t           *fresh;
+    uint32_t           *fresh_tmp;
     uint32_t            nfresh;
+    uint32_t            count[FEED_FRESH_KEYS + 1];
 };
 
 
@@ -194,6 +197,7 @@ feed_index_free(feed_index_t *ix)
     free(ix->remixes);
     free(ix->remix_off);
     free(ix->fresh);
+    free(ix->fresh_tmp);
     free(ix);
 }
 
@@ -223,6 +227,7 @@ feed_index_alloc(feed_index_t *ix, uint32_t cap)
     feed_index_grow_array(pos, uint32_t);
     feed_index_grow_array(assign, uint32_t);
     feed_index_grow_array(fresh, uint32_t);
+    feed_index_grow_array(fresh_tmp, uint32_t);
 
 #undef feed_index_grow_array
 
@@ -631,13 +636,14 @@ void
 feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
     uint32_t now)
 {
-    uint32_t   i, j, k, t;
+    uint32_t   i, k, key, sum, t;
     float      tr;
 
     (void) now;
 
     ix->ntrending = 0;
     ix->nfresh = 0;
+    memset(ix->count, 0, sizeof(ix->count));
 
     for (i = 0; i < ix->n; i++) {
         if (ix->blocked[i]) {
@@ -645,7 +651,9 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
         }
 
         if (ix->stats[i].stage != FEED_STAGE_DONE) {
-            ix->fresh[ix->nfresh++] = i;
+            ix->fresh_tmp[ix->nfresh++] = i;
+            key = ix->stats[i].impressions;
+            ix->count[key < FEED_FRESH_KEYS ? key : FEED_FRESH_KEYS]++;
         }
 
         tr = ix->stats[i].trend;
@@ -677,22 +685,19 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
         ix->trending[k] = i;
     }
 
-    /* fresh: fewest impressions first (a shell sort, no allocation) */
+    /* fresh: fewest impressions first, a counting sort in linear time */
 
-    for (k = ix->nfresh / 2; k > 0; k /= 2) {
-        for (i = k; i < ix->nfresh; i++) {
-            t = ix->fresh[i];
+    for (k = 0, sum = 0; k <= FEED_FRESH_KEYS; k++) {
+        t = ix->count[k];
+        ix->count[k] = sum;
+        sum += t;
+    }
 
-            for (j = i;
-                 j >= k && ix->stats[ix->fresh[j - k]].impressions
-                           > ix->stats[t].impressions;
-                 j -= k)
-            {
-                ix->fresh[j] = ix->fresh[j - k];
-            }
-
-            ix->fresh[j] = t;
-        }
+    for (i = 0; i < ix->nfresh; i++) {
+        t = ix->fresh_tmp[i];
+        key = ix->stats[t].impressions;
+        ix->fresh[ix->count[key < FEED_FRESH_KEYS ? key : FEED_FRESH_KEYS]++]
+            = t;
     }
 
     (void) p;

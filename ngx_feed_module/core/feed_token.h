@@ -24,9 +24,16 @@
 #define FEED_TOKEN_EXPIRED    4
 
 
+/* "inner" and "outer" hold OpenSSL SHA256_CTX states (112 bytes) */
+
+#define FEED_SHA256_STATE     128
+
 typedef struct {
     size_t          len;
     unsigned char   data[FEED_KEY_MAX];
+    uint64_t        inner[FEED_SHA256_STATE / 8];
+    uint64_t        outer[FEED_SHA256_STATE / 8];
+    unsigned        prepared;
 } feed_key_t;
 
 
@@ -61,6 +68,7 @@ typedef struct {
 int feed_key_set(feed_key_t *key, const char *text, size_t len,
     feed_err_t *err);
 
+void feed_key_prepare(feed_key_t *key);
 void feed_hmac(const feed_key_t *key, const void *msg, size_t len,
     unsigned char out[32]);
 size_t feed_base64url(const unsigned char *in, size_t len, char *out);

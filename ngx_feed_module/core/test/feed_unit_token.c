@@ -16,6 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "feed_unit.h"
 
 
@@ -113,7 +118,13 @@ test_token_primitives(void)
 
     memcpy(key.data, "Jefe", 4);
     key.len = 4;
+    key.prepared = 0;
 
+    feed_hmac(&key, "what do ya want for nothing?", 28, mac);
+    CHECK(memcmp(mac, expect, 32) == 0);
+
+    feed_key_prepare(&key);
+    memset(mac, 0, sizeof(mac));
     feed_hmac(&key, "what do ya want for nothing?", 28, mac);
     CHECK(memcmp(mac, expect, 32) == 0);
 
@@ -459,9 +470,53 @@ test_token_cache(void)
 }
 
 
+/* the prepared key schedule gives what the one-shot HMAC() gives */
+
+static void
+test_token_hmac_prepared(void)
+{
+    size_t         i, klen, mlen, j;
+    feed_err_t     err;
+    feed_key_t     key, raw;
+    unsigned int   n;
+    unsigned char  text[300], msg[300], a[32], b[32];
+
+    srand(11);
+
+    for (i = 0; i < 300; i++) {
+        klen = 16 + (size_t) rand() % 241;
+        mlen = (size_t) rand() % 300;
+
+        for (j = 0; j < klen; j++) {
+            text[j] = (unsigned char) ('!' + rand() % 90);
+        }
+
+        for (j = 0; j < mlen; j++) {
+            msg[j] = (unsigned char) rand();
+        }
+
+        CHECK_INT(feed_key_set(&key, (const char *) text, klen, &err),
+                  FEED_OK);
+        CHECK(key.prepared);
+
+        raw = key;
+        raw.prepared = 0;
+
+        feed_hmac(&key, msg, mlen, a);
+        feed_hmac(&raw, msg, mlen, b);
+        CHECK(memcmp(a, b, 32) == 0);
+
+        n = 32;
+        HMAC(EVP_sha256(), text, (int) key.len, msg, mlen, b, &n);
+        CHECK(memcmp(a, b, 32) == 0);
+    }
+}
+
+
 void
 feed_unit_token_tests(void)
 {
+    RUN(test_token_hmac_prepared);
     RUN(test_token_known_answer);
     RUN(test_token_primitives);
     RUN(test_token_round_trip);
