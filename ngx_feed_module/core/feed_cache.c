@@ -40,7 +40,7 @@
 
 
 #define FEED_CACHE_MAGIC        0x4643414348453031ULL   /* "FCACHE01" */
-#define FEED_CACHE_VERSION      1
+#define FEED_CACHE_VERSION      2
 #define FEED_CACHE_REC_MAGIC    0x46524543u             /* "FREC" */
 
 #define FEED_CACHE_ALIGN        64
@@ -53,6 +53,9 @@
 #define FEED_CACHE_DEAD         4
 
 #define FEED_CACHE_VICTIMS      64   /* records weighed by one admission */
+#define FEED_CACHE_LENIENCE     256  /* lenience that admits everything */
+#define FEED_CACHE_DOOR_AGE     2    /* halvings between doorkeeper resets */
+#define FEED_CACHE_GHOST_REJECT 1    /* ghost tag bit: a refused key */
 
 #define feed_cache_align(n)                                                   \
     (((n) + FEED_CACHE_ALIGN - 1) & ~((uint64_t) FEED_CACHE_ALIGN - 1))
@@ -73,6 +76,8 @@ typedef struct {
     uint64_t            width;
     uint64_t            door;
     uint64_t            door_bits;
+    uint64_t            ghost;
+    uint64_t            nghosts;
     uint64_t            pins;
     uint64_t            npins;
     uint64_t            ring;
@@ -92,6 +97,9 @@ typedef struct {
     uint64_t            entries;     /* index slots in use */
     uint64_t            seq;
     uint64_t            counted;     /* sketch increments since halving */
+    uint64_t            halvings;
+    uint64_t            lenience;    /* 0: strict TinyLFU admission,
+                                        FEED_CACHE_LENIENCE: admit all */
     uint64_t            pin_next;    /* where to look for a free pin */
     uint64_t            busy;        /* an operation is changing it */
     uint64_t            draining;    /* pins from before a reset remain */
@@ -159,6 +167,9 @@ static int feed_cache_unindex(feed_cache_hdr_t *h, feed_cache_rec_t *r,
     uint64_t off);
 static void feed_cache_count(feed_cache_hdr_t *h, uint64_t hash);
 static uint64_t feed_cache_estimate(feed_cache_hdr_t *h, uint64_t hash);
+static void feed_cache_ghost_add(feed_cache_hdr_t *h, uint64_t hash,
+    uint32_t tag);
+static void feed_cache_ghost_check(feed_cache_hdr_t *h, uint64_t hash);
 static int feed_cache_movable(feed_cache_hdr_t *h, feed_cache_rec_t *r,
     uint64_t budget);
 static int feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash,
@@ -283,6 +294,9 @@ feed_cache_layout(feed_cache_hdr_t *h, size_t size, size_t max_object,
     off += FEED_CACHE_ROWS * h->width / 2;
     h->door = off;
     off += h->door_bits / 8;
+    h->nghosts = h->nslots;
+    h->ghost = off;
+    off += h->nghosts * sizeof(uint32_t);
     h->npins = p->pins ? p->pins : 1024;
 
     if (h->npins > ((uint64_t) 1 << 24)) {
@@ -795,7 +809,14 @@ feed_cache_count(feed_cache_hdr_t *h, uint64_t hash)
             w[i] = (w[i] >> 1) & 0x7777777777777777ULL;
         }
 
-        memset(door, 0, h->door_bits / 8);
+        /*
+         * The doorkeeper outlives a halving: a clip's segment asked for
+         * again a little more than a window later is still known.
+         */
+
+        if (++h->halvings % FEED_CACHE_DOOR_AGE == 0) {
+            memset(door, 0, h->door_bits / 8);
+        }
     }
 
     bit = feed_cache_mix(hash ^ 0x9e3779b97f4a7c15ULL);
@@ -872,6 +893,54 @@ feed_cache_estimate(feed_cache_hdr_t *h, uint64_t hash)
 }
 
 
+/*
+ * The ghost: one 32-bit fingerprint a slot, direct mapped, of keys
+ * recently refused by admission (tagged) or evicted (untagged).  A miss
+ * on a refused key is an admission the filter should have let in; a
+ * miss on an evicted key is one the filter should have kept out.  Each
+ * moves the admission's lenience by one step, so the filter relaxes
+ * where the cache is large enough for recency to win (as LRU does) and
+ * stays strict where frequency does.
+ */
+
+static void
+feed_cache_ghost_add(feed_cache_hdr_t *h, uint64_t hash, uint32_t tag)
+{
+    uint32_t  *g;
+
+    g = (uint32_t *) ((unsigned char *) h + h->ghost);
+
+    g[(hash >> 7) & (h->nghosts - 1)] =
+                    ((uint32_t) (hash >> 32) & ~FEED_CACHE_GHOST_REJECT) | tag;
+}
+
+
+static void
+feed_cache_ghost_check(feed_cache_hdr_t *h, uint64_t hash)
+{
+    uint32_t  *g, fp;
+
+    g = (uint32_t *) ((unsigned char *) h + h->ghost)
+        + ((hash >> 7) & (h->nghosts - 1));
+    fp = (uint32_t) (hash >> 32) & ~FEED_CACHE_GHOST_REJECT;
+
+    if (*g == 0 || (*g & ~FEED_CACHE_GHOST_REJECT) != fp) {
+        return;
+    }
+
+    if (*g & FEED_CACHE_GHOST_REJECT) {
+        if (h->lenience < FEED_CACHE_LENIENCE) {
+            h->lenience++;
+        }
+
+    } else if (h->lenience > 0) {
+        h->lenience--;
+    }
+
+    *g = 0;
+}
+
+
 static int
 feed_cache_movable(feed_cache_hdr_t *h, feed_cache_rec_t *r,
     uint64_t budget)
@@ -886,14 +955,22 @@ feed_cache_movable(feed_cache_hdr_t *h, feed_cache_rec_t *r,
  * room for it would evict.  The walk follows the tail as the eviction
  * would, approximately (padding is ignored), and stops at the first
  * pinned record: the reservation would fail there anyway.
+ *
+ * The test is by frequency per byte, since the object hit ratio is what
+ * counts: the newcomer's estimate over its size against the sum of the
+ * victims' estimates over the bytes they free, the latter discounted by
+ * the lenience the ghost has learnt.
  */
 
 static int
 feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
     uint64_t now)
 {
-    uint64_t           gap, freed, off, n, budget, freq, walked, entries;
+    uint64_t           gap, freed, off, n, budget, freq, walked, entries,
+                       vfreq, vbytes;
     feed_cache_rec_t  *r;
+
+    feed_cache_ghost_check(h, hash);
 
     if (h->used == 0) {
         return FEED_OK;
@@ -932,6 +1009,8 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
     entries = h->entries;
     freed = 0;
     walked = 0;
+    vfreq = 0;
+    vbytes = 0;
     off = h->tail;
 
     for (n = 0;
@@ -959,10 +1038,8 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
             budget -= r->total;
 
         } else {
-            if (r->type == FEED_CACHE_VALID
-                && feed_cache_estimate(h, r->hash) > freq)
-            {
-                return FEED_DECLINED;
+            if (r->type == FEED_CACHE_VALID) {
+                vfreq += feed_cache_estimate(h, r->hash);
             }
 
             if (r->type != FEED_CACHE_DEAD) {
@@ -970,12 +1047,23 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
             }
 
             freed += r->total;
+            vbytes += r->total;
         }
 
         off += r->total;
         if (off == h->ring_size) {
             off = 0;
         }
+    }
+
+    /* (sizes are below 2^40 and estimates at most 16: no overflow) */
+
+    if (vbytes > 0
+        && freq * FEED_CACHE_LENIENCE * vbytes
+           < vfreq * need * (FEED_CACHE_LENIENCE - h->lenience))
+    {
+        feed_cache_ghost_add(h, hash, FEED_CACHE_GHOST_REJECT);
+        return FEED_DECLINED;
     }
 
     return FEED_OK;
@@ -1063,6 +1151,7 @@ feed_cache_evict(feed_cache_hdr_t *h, uint64_t now, uint64_t *budget)
             return FEED_ERROR;
         }
 
+        feed_cache_ghost_add(h, r->hash, 0);
         h->stats.evictions++;
         break;
     }
@@ -1186,13 +1275,15 @@ feed_cache_check(void *region, size_t size)
         || geo.ring != h->ring || geo.ring_size != h->ring_size
         || geo.nslots != h->nslots || geo.index != h->index
         || geo.door != h->door || geo.sketch != h->sketch
+        || geo.ghost != h->ghost || geo.nghosts != h->nghosts
         || geo.pins != h->pins)
     {
         return FEED_ERROR;
     }
 
     if (h->head >= h->ring_size || h->tail >= h->ring_size
-        || h->used > h->ring_size || h->entries > h->max_entries)
+        || h->used > h->ring_size || h->entries > h->max_entries
+        || h->lenience > FEED_CACHE_LENIENCE)
     {
         return FEED_ERROR;
     }
