@@ -19,11 +19,13 @@
  * gap just travels.
  *
  * Admission is TinyLFU: every lookup counts the key in a count-min sketch
- * of 4-bit counters behind a doorkeeper bitmap, both halved or cleared
- * every "sample" lookups so that yesterday's hits fade.  A new object is
- * admitted when it fits without eviction, when it was asked for before
- * in the window, or when its estimated frequency is no lower than that
- * of every record it would evict.
+ * of 4-bit counters behind a doorkeeper bitmap; the sketch is halved
+ * every "sample" lookups and the doorkeeper cleared every other time, so
+ * that yesterday's hits fade.
+ * A new object is admitted when it fits without eviction, when it was
+ * asked for before in the window, or when its estimated frequency per
+ * byte is no lower than that of the records it would evict, discounted
+ * by a lenience that a ghost of refused and evicted keys adjusts.
  *
  * Everything read from the region is checked before use: a header whose
  * geometry fails its checksum is reported, a bad record or index slot
