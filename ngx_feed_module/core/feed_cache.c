@@ -55,6 +55,8 @@
 #define FEED_CACHE_DEAD         4
 
 #define FEED_CACHE_VICTIMS      64   /* records weighed by one admission */
+#define FEED_CACHE_HOT          4    /* an estimate no first sighting
+                                        can displace */
 #define FEED_CACHE_LENIENCE     256  /* lenience that admits everything */
 #define FEED_CACHE_DOOR_AGE     2    /* halvings between doorkeeper resets */
 #define FEED_CACHE_GHOST_REJECT 1    /* ghost tag bit: a refused key */
@@ -969,7 +971,7 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
     uint64_t now)
 {
     uint64_t           gap, freed, off, n, budget, freq, walked, entries,
-                       vfreq, vbytes;
+                       vfreq, vbytes, est;
     feed_cache_rec_t  *r;
 
     feed_cache_ghost_check(h, hash);
@@ -1041,7 +1043,17 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
 
         } else {
             if (r->type == FEED_CACHE_VALID) {
-                vfreq += feed_cache_estimate(h, r->hash);
+                est = feed_cache_estimate(h, r->hash);
+
+                /* scan resistance: a first sighting never displaces what
+                 * is asked for again and again */
+
+                if (est >= FEED_CACHE_HOT) {
+                    feed_cache_ghost_add(h, hash, FEED_CACHE_GHOST_REJECT);
+                    return FEED_DECLINED;
+                }
+
+                vfreq += est;
             }
 
             if (r->type != FEED_CACHE_DEAD) {
