@@ -131,29 +131,48 @@ feed_json_string(char *out, const char *s, size_t len)
 static void
 feed_json_num(feed_json_t *o, double v)
 {
-    int   n;
-    char  buf[64];
+    int        n, neg;
+    char       buf[48], *p;
+    uint64_t   x, ip, fp;
 
-    if (!isfinite(v)) {
+    if (!isfinite(v) || v > 1e15 || v < -1e15) {
         v = 0;
     }
 
-    n = snprintf(buf, sizeof(buf), "%.4f", v);
+    neg = v < 0;
+    x = (uint64_t) ((neg ? -v : v) * 10000 + 0.5);
 
-    while (n > 1 && buf[n - 1] == '0') {
-        n--;
+    ip = x / 10000;
+    fp = x % 10000;
+
+    p = buf + sizeof(buf);
+
+    if (fp) {
+        n = 4;
+
+        while (fp % 10 == 0) {
+            fp /= 10;
+            n--;
+        }
+
+        while (n-- > 0) {
+            *--p = (char) ('0' + fp % 10);
+            fp /= 10;
+        }
+
+        *--p = '.';
     }
 
-    if (buf[n - 1] == '.') {
-        n--;
+    do {
+        *--p = (char) ('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+
+    if (neg && x) {
+        *--p = '-';
     }
 
-    if (n == 2 && buf[0] == '-' && buf[1] == '0') {
-        buf[0] = '0';
-        n = 1;
-    }
-
-    feed_json(o, buf, (size_t) n);
+    feed_json(o, p, (size_t) (buf + sizeof(buf) - p));
 }
 
 

@@ -292,6 +292,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     float                 w, u, best_u, sim, total, share;
     uint32_t              i, j, k, m, budget, slot, nslots[3], nexp, nzg;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
+    float                 likeness[FEED_SHORTLIST];
     uint8_t               kind[FEED_PAGE_MAX];
     feed_cand_t          *c, *best;
     feed_rank_t          *rk;
@@ -462,6 +463,11 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     }
 
     nslots[0] = nslots[1] = nslots[2] = 0;
+
+    for (k = 0; k < short_n; k++) {
+        likeness[k] = 0;
+    }
+
     creator = v->last_creator;
     sound = v->last_sound;
     m = 0;
@@ -524,16 +530,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                     continue;
                 }
 
-                w = 0;
-
-                for (j = 0; j < m && p->diversity > 0; j++) {
-                    sim = feed_rank_cosine(rk, c->clip, out[j].clip);
-                    if (sim > w) {
-                        w = sim;
-                    }
-                }
-
-                u = c->score - p->diversity * w;
+                u = c->score - p->diversity * likeness[k];
 
                 if (u > best_u) {
                     best_u = u;
@@ -583,6 +580,20 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
         creator = feed_index_creator(ix, best->clip);
         sound = feed_index_sound(ix, best->clip);
+
+        /* the shortlist's likeness to the page: the closest clip on it */
+
+        for (k = 0; k < short_n && p->diversity > 0; k++) {
+            c = &rk->c[shortlist[k]];
+
+            if (!c->picked) {
+                w = feed_rank_cosine(rk, c->clip, best->clip);
+
+                if (w > likeness[k]) {
+                    likeness[k] = w;
+                }
+            }
+        }
     }
 
     return m;
@@ -675,10 +686,37 @@ feed_gamma_sample(uint64_t *rng, double a)
 }
 
 
+/*
+ * Beta(a, b): exact and cheap where a fresh clip's counts usually are
+ * (a or b is 1: an inverse transform; no impressions: uniform), a normal
+ * approximation once a + b > 60 (its error is far below what the
+ * sampling needs), Gamma ratios otherwise.
+ */
+
 double
 feed_beta_sample(uint64_t *rng, double a, double b)
 {
-    double  x, y;
+    double  x, y, m, sd;
+
+    if (a == 1 && b == 1) {
+        return feed_uniform_sample(rng);
+    }
+
+    if (a == 1) {
+        return 1 - pow(feed_uniform_sample(rng), 1 / b);
+    }
+
+    if (b == 1) {
+        return pow(feed_uniform_sample(rng), 1 / a);
+    }
+
+    if (a + b > 60) {
+        m = a / (a + b);
+        sd = sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
+        x = m + sd * feed_normal_sample(rng);
+
+        return x < 0 ? 0 : x > 1 ? 1 : x;
+    }
 
     x = feed_gamma_sample(rng, a);
     y = feed_gamma_sample(rng, b);
