@@ -746,7 +746,6 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
 
     state = fmcf->state;
     now = ngx_time();
-    st = feed_index_stats(fmcf->index);
     cursor = 0;
 
     do {
@@ -761,14 +760,15 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
                 continue;
             }
 
-            st[idx].impressions = buf[i].impressions;
-            st[idx].qualified = buf[i].views;
-            st[idx].completions = buf[i].completions;
-            st[idx].likes = buf[i].likes;
-            st[idx].shares = buf[i].shares;
-            st[idx].skips = buf[i].skips;
-            st[idx].stage = buf[i].stage;
-            st[idx].trend = (float) feed_trend_value(buf[i].score,
+            st = feed_index_stat(fmcf->index, idx);
+            st->impressions = buf[i].impressions;
+            st->qualified = buf[i].views;
+            st->completions = buf[i].completions;
+            st->likes = buf[i].likes;
+            st->shares = buf[i].shares;
+            st->skips = buf[i].skips;
+            st->stage = buf[i].stage;
+            st->trend = (float) feed_trend_value(buf[i].score,
                                                      buf[i].score_time,
                                                      (uint32_t) now,
                                            (double) fmcf->trend_half_life);

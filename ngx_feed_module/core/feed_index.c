@@ -26,6 +26,30 @@
 #define FEED_FRESH_KEYS      4096    /* impressions ordered exactly below */
 
 
+/*
+ * What the ranking reads of a clip, in one cache line: a page looks at
+ * hundreds of clips spread over the catalog, and each separate array
+ * would cost a cache miss of its own.
+ */
+
+typedef struct {
+    feed_clip_stat_t    st;          /* 32 */
+    uint64_t            hash;
+    uint32_t            creator;
+    uint32_t            sound;
+    uint32_t            mark;        /* the ranking generation */
+    uint16_t            pos;         /* and the candidate's place in it */
+    uint8_t             blocked;
+    uint8_t             reserved;
+    float               norm;
+    uint32_t            created;
+} feed_ix_clip_t;
+
+
+typedef char feed_ix_clip_is_one_line[
+    sizeof(feed_ix_clip_t) == 64 ? 1 : -1];
+
+
 struct feed_index_s {
     uint32_t            n;
     uint32_t            cap;
@@ -33,14 +57,8 @@ struct feed_index_s {
     uint32_t            nclusters;
     uint64_t            rng;
 
-    uint64_t           *hash;
-    uint32_t           *creator;
-    uint32_t           *sound;
-    float              *norm;
-    uint8_t            *blocked;
-    feed_clip_stat_t   *stats;
-    uint32_t           *mark;
-    uint32_t           *pos;
+    feed_ix_clip_t     *clip;
+    float              *emb;         /* dim floats a clip, contiguous */
     uint32_t            gen;
 
     uint32_t           *slots;       /* hash map: clip index + 1, 0 free */
@@ -181,14 +199,8 @@ feed_index_free(feed_index_t *ix)
         return;
     }
 
-    free(ix->hash);
-    free(ix->creator);
-    free(ix->sound);
-    free(ix->norm);
-    free(ix->blocked);
-    free(ix->stats);
-    free(ix->mark);
-    free(ix->pos);
+    free(ix->clip);
+    free(ix->emb);
     free(ix->slots);
     free(ix->centroids);
     free(ix->assign);
@@ -217,19 +229,20 @@ feed_index_alloc(feed_index_t *ix, uint32_t cap)
     memset((type *) p + ix->cap, 0, (size_t) (cap - ix->cap) * sizeof(type)); \
     ix->field = p
 
-    feed_index_grow_array(hash, uint64_t);
-    feed_index_grow_array(creator, uint32_t);
-    feed_index_grow_array(sound, uint32_t);
-    feed_index_grow_array(norm, float);
-    feed_index_grow_array(blocked, uint8_t);
-    feed_index_grow_array(stats, feed_clip_stat_t);
-    feed_index_grow_array(mark, uint32_t);
-    feed_index_grow_array(pos, uint32_t);
+    feed_index_grow_array(clip, feed_ix_clip_t);
     feed_index_grow_array(assign, uint32_t);
     feed_index_grow_array(fresh, uint32_t);
     feed_index_grow_array(fresh_tmp, uint32_t);
 
 #undef feed_index_grow_array
+
+    p = realloc(ix->emb, (size_t) cap * (ix->dim ? ix->dim : 1)
+                         * sizeof(float));
+    if (p == NULL) {
+        return FEED_ERROR;
+    }
+
+    ix->emb = p;
 
     ix->cap = cap;
 
@@ -249,10 +262,11 @@ feed_index_add(feed_index_t *ix, const feed_catalog_t *cat, uint32_t i)
     clip = feed_catalog_clip(cat, i);
     id = feed_clip_id(cat, clip);
 
-    ix->hash[i] = feed_clip_hash(id, strlen(id));
-    ix->creator[i] = feed_name_hash(feed_clip_creator(cat, clip));
-    ix->sound[i] = feed_name_hash(feed_clip_sound(cat, clip));
-    ix->stats[i].stage = 0;
+    ix->clip[i].hash = feed_clip_hash(id, strlen(id));
+    ix->clip[i].creator = feed_name_hash(feed_clip_creator(cat, clip));
+    ix->clip[i].sound = feed_name_hash(feed_clip_sound(cat, clip));
+    ix->clip[i].created = clip->created;
+    ix->clip[i].st.stage = 0;
 
     s = 0;
 
@@ -261,10 +275,11 @@ feed_index_add(feed_index_t *ix, const feed_catalog_t *cat, uint32_t i)
 
         for (d = 0; d < ix->dim; d++) {
             s += (double) e[d] * e[d];
+            ix->emb[(size_t) i * ix->dim + d] = e[d];
         }
     }
 
-    ix->norm[i] = (float) sqrt(s);
+    ix->clip[i].norm = (float) sqrt(s);
     ix->n = i + 1;
 }
 
@@ -298,7 +313,7 @@ feed_index_map(feed_index_t *ix)
     mask = ix->nslots - 1;
 
     for (i = 0; i < ix->n; i++) {
-        for (h = (uint32_t) ix->hash[i] & mask; ix->slots[h];
+        for (h = (uint32_t) ix->clip[i].hash & mask; ix->slots[h];
              h = (h + 1) & mask)
         {
             /* void */
@@ -323,7 +338,7 @@ feed_index_find(const feed_index_t *ix, uint64_t hash)
     mask = ix->nslots - 1;
 
     for (h = (uint32_t) hash & mask; ix->slots[h]; h = (h + 1) & mask) {
-        if (ix->hash[ix->slots[h] - 1] == hash) {
+        if (ix->clip[ix->slots[h] - 1].hash == hash) {
             return ix->slots[h] - 1;
         }
     }
@@ -406,10 +421,10 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
 
         for (i = 0; i < ns; i++) {
             e = feed_clip_embedding(cat, feed_catalog_clip(cat, sample[i]));
-            c = feed_index_closest(ix, e, ix->norm[sample[i]]);
+            c = feed_index_closest(ix, e, ix->clip[sample[i]].norm);
             count[c]++;
 
-            len = ix->norm[sample[i]] > 0 ? ix->norm[sample[i]] : 1;
+            len = ix->clip[sample[i]].norm > 0 ? ix->clip[sample[i]].norm : 1;
 
             for (d = 0; d < ix->dim; d++) {
                 sum[c * ix->dim + d] += e[d] / len;
@@ -504,7 +519,7 @@ feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
         ix->assign[i] = ix->dim
                         ? feed_index_closest(ix, feed_clip_embedding(cat,
                                                                     clip),
-                                             ix->norm[i])
+                                             ix->clip[i].norm)
                         : 0;
         ix->member_off[ix->assign[i] + 1]++;
 
@@ -578,28 +593,42 @@ feed_index_count(const feed_index_t *ix)
 uint64_t
 feed_index_hash(const feed_index_t *ix, uint32_t clip)
 {
-    return ix->hash[clip];
+    return ix->clip[clip].hash;
 }
 
 
 uint32_t
 feed_index_creator(const feed_index_t *ix, uint32_t clip)
 {
-    return ix->creator[clip];
+    return ix->clip[clip].creator;
 }
 
 
 uint32_t
 feed_index_sound(const feed_index_t *ix, uint32_t clip)
 {
-    return ix->sound[clip];
+    return ix->clip[clip].sound;
+}
+
+
+uint32_t
+feed_index_created(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->clip[clip].created;
 }
 
 
 feed_clip_stat_t *
-feed_index_stats(feed_index_t *ix)
+feed_index_stat(feed_index_t *ix, uint32_t clip)
 {
-    return ix->stats;
+    return &ix->clip[clip].st;
+}
+
+
+const float *
+feed_index_embedding(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->emb + (size_t) clip * ix->dim;
 }
 
 
@@ -607,7 +636,7 @@ void
 feed_index_block(feed_index_t *ix, uint32_t clip)
 {
     if (clip < ix->n) {
-        ix->blocked[clip] = 1;
+        ix->clip[clip].blocked = 1;
     }
 }
 
@@ -615,7 +644,7 @@ feed_index_block(feed_index_t *ix, uint32_t clip)
 int
 feed_index_blocked(const feed_index_t *ix, uint32_t clip)
 {
-    return ix->blocked[clip];
+    return ix->clip[clip].blocked;
 }
 
 
@@ -646,17 +675,17 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
     memset(ix->count, 0, sizeof(ix->count));
 
     for (i = 0; i < ix->n; i++) {
-        if (ix->blocked[i]) {
+        if (ix->clip[i].blocked) {
             continue;
         }
 
-        if (ix->stats[i].stage != FEED_STAGE_DONE) {
+        if (ix->clip[i].st.stage != FEED_STAGE_DONE) {
             ix->fresh_tmp[ix->nfresh++] = i;
-            key = ix->stats[i].impressions;
+            key = ix->clip[i].st.impressions;
             ix->count[key < FEED_FRESH_KEYS ? key : FEED_FRESH_KEYS]++;
         }
 
-        tr = ix->stats[i].trend;
+        tr = ix->clip[i].st.trend;
 
         if (!(tr > 0)) {
             continue;
@@ -667,7 +696,7 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
         k = ix->ntrending;
 
         if (k == FEED_TRENDING_MAX) {
-            if (ix->stats[ix->trending[k - 1]].trend >= tr) {
+            if (ix->clip[ix->trending[k - 1]].st.trend >= tr) {
                 continue;
             }
 
@@ -677,7 +706,7 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
             ix->ntrending++;
         }
 
-        while (k > 0 && ix->stats[ix->trending[k - 1]].trend < tr) {
+        while (k > 0 && ix->clip[ix->trending[k - 1]].st.trend < tr) {
             ix->trending[k] = ix->trending[k - 1];
             k--;
         }
@@ -695,7 +724,7 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
 
     for (i = 0; i < ix->nfresh; i++) {
         t = ix->fresh_tmp[i];
-        key = ix->stats[t].impressions;
+        key = ix->clip[t].st.impressions;
         ix->fresh[ix->count[key < FEED_FRESH_KEYS ? key : FEED_FRESH_KEYS]++]
             = t;
     }
@@ -811,8 +840,13 @@ feed_index_remixes(const feed_index_t *ix, uint32_t clip,
 uint32_t
 feed_index_generation(feed_index_t *ix)
 {
+    uint32_t  i;
+
     if (++ix->gen == 0) {
-        memset(ix->mark, 0, (size_t) ix->cap * sizeof(uint32_t));
+        for (i = 0; i < ix->n; i++) {
+            ix->clip[i].mark = 0;
+        }
+
         ix->gen = 1;
     }
 
@@ -826,12 +860,12 @@ feed_index_generation(feed_index_t *ix)
 uint32_t
 feed_index_mark(feed_index_t *ix, uint32_t clip, uint32_t gen, uint32_t pos)
 {
-    if (ix->mark[clip] == gen) {
-        return ix->pos[clip];
+    if (ix->clip[clip].mark == gen) {
+        return ix->clip[clip].pos;
     }
 
-    ix->mark[clip] = gen;
-    ix->pos[clip] = pos;
+    ix->clip[clip].mark = gen;
+    ix->clip[clip].pos = (uint16_t) pos;
 
     return FEED_NONE;
 }
@@ -840,7 +874,7 @@ feed_index_mark(feed_index_t *ix, uint32_t clip, uint32_t gen, uint32_t pos)
 float
 feed_index_norm(const feed_index_t *ix, uint32_t clip)
 {
-    return ix->norm[clip];
+    return ix->clip[clip].norm;
 }
 
 

@@ -154,7 +154,12 @@ feed_rank_add(feed_rank_t *rk, uint32_t clip, unsigned reason)
     c->clip = clip;
     c->reason = (uint8_t) reason;
     c->sources = (uint8_t) (1 << reason);
-    c->fresh = feed_index_stats(rk->ix)[clip].stage != FEED_STAGE_DONE;
+    c->fresh = feed_index_stat(rk->ix, clip)->stage != FEED_STAGE_DONE;
+
+#if defined(__GNUC__)
+    /* the similarity scorer reads it soon; the memory is far */
+    __builtin_prefetch(feed_index_embedding(rk->ix, clip));
+#endif
 }
 
 
@@ -229,7 +234,7 @@ feed_rank_similarity(feed_rank_t *rk, uint32_t clip)
         return 0;
     }
 
-    e = feed_clip_embedding(rk->cat, feed_catalog_clip(rk->cat, clip));
+    e = feed_index_embedding(rk->ix, clip);
     s = 0;
 
     for (d = 0; d < dim; d++) {
@@ -255,8 +260,8 @@ feed_rank_cosine(feed_rank_t *rk, uint32_t a, uint32_t b)
         return 0;
     }
 
-    ea = feed_clip_embedding(rk->cat, feed_catalog_clip(rk->cat, a));
-    eb = feed_clip_embedding(rk->cat, feed_catalog_clip(rk->cat, b));
+    ea = feed_index_embedding(rk->ix, a);
+    eb = feed_index_embedding(rk->ix, b);
     s = 0;
 
     for (d = 0; d < dim; d++) {

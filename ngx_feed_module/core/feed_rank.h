@@ -173,7 +173,9 @@ uint64_t feed_index_hash(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_find(const feed_index_t *ix, uint64_t hash);
 uint32_t feed_index_creator(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_sound(const feed_index_t *ix, uint32_t clip);
-feed_clip_stat_t *feed_index_stats(feed_index_t *ix);
+feed_clip_stat_t *feed_index_stat(feed_index_t *ix, uint32_t clip);
+uint32_t feed_index_created(const feed_index_t *ix, uint32_t clip);
+const float *feed_index_embedding(const feed_index_t *ix, uint32_t clip);
 void feed_index_block(feed_index_t *ix, uint32_t clip);
 int feed_index_blocked(const feed_index_t *ix, uint32_t clip);
 void feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,

@@ -15,23 +15,22 @@
 static float
 feed_score_trending_score(feed_rank_t *rk, const feed_cand_t *c)
 {
-    float                    top;
-    uint32_t                 n;
-    const uint32_t          *list;
-    feed_index_t            *ix;
-    const feed_clip_stat_t  *st;
+    float            top, tr;
+    uint32_t         n;
+    const uint32_t  *list;
+    feed_index_t    *ix;
 
     ix = feed_rank_index(rk);
-    st = feed_index_stats(ix);
     n = feed_index_trending(ix, &list);
+    tr = feed_index_stat(ix, c->clip)->trend;
 
-    if (n == 0 || !(st[list[0]].trend > 0) || !(st[c->clip].trend > 0)) {
+    if (n == 0 || !(tr > 0)) {
         return 0;
     }
 
-    top = st[list[0]].trend;
+    top = feed_index_stat(ix, list[0])->trend;
 
-    return st[c->clip].trend >= top ? 1 : st[c->clip].trend / top;
+    return (tr >= top || !(top > 0)) ? 1 : tr / top;
 }
 
 

@@ -264,19 +264,18 @@ test_rank_slots(void)
 
     cat = load(&ix);
     feed_rank_default_params(&p);
-    st = feed_index_stats(ix);
-
     /* clips 0..59 are out of the fresh pool; 30..32 are rising */
 
     for (i = 0; i < 60; i++) {
-        st[i].stage = FEED_STAGE_DONE;
-        st[i].impressions = 500;
-        st[i].qualified = 200;
+        st = feed_index_stat(ix, i);
+        st->stage = FEED_STAGE_DONE;
+        st->impressions = 500;
+        st->qualified = 200;
     }
 
-    st[30].trend = 50;
-    st[31].trend = 40;
-    st[32].trend = 30;
+    feed_index_stat(ix, 30)->trend = 50;
+    feed_index_stat(ix, 31)->trend = 40;
+    feed_index_stat(ix, 32)->trend = 30;
 
     for (i = 40; i < 50; i++) {
         feed_index_block(ix, i);
@@ -305,12 +304,13 @@ test_rank_slots(void)
 
             case FEED_REASON_EXPLORE:
                 explore++;
-                CHECK(st[it[k].clip].stage != FEED_STAGE_DONE);
+                CHECK(feed_index_stat(ix, it[k].clip)->stage
+                      != FEED_STAGE_DONE);
                 break;
 
             case FEED_REASON_ZEITGEIST:
                 zeitgeist++;
-                CHECK(st[it[k].clip].trend > 0);
+                CHECK(feed_index_stat(ix, it[k].clip)->trend > 0);
                 break;
 
             case FEED_REASON_REMIX:
@@ -373,7 +373,7 @@ test_rank_hook(void)
     p.zeitgeist_share = 0;
 
     for (i = 0; i < NCLIPS; i++) {
-        feed_index_stats(ix)[i].stage = FEED_STAGE_DONE;
+        feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
     }
 
     feed_index_refresh(ix, &p, 1764100000);
@@ -442,7 +442,7 @@ test_rank_index(void)
     CHECK_UINT(feed_index_count(ix), NCLIPS + 1);
     CHECK_UINT(feed_index_find(ix, feed_clip_hash("new1", 4)), NCLIPS);
     CHECK_UINT(feed_index_find(ix, feed_clip_hash("c17", 3)), 17);
-    CHECK_UINT(feed_index_stats(ix)[NCLIPS].stage, 0);
+    CHECK_UINT(feed_index_stat(ix, NCLIPS)->stage, 0);
 
     n = feed_index_remixes(ix, 2, &list);
     CHECK_UINT(n, 2);
