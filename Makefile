@@ -14,7 +14,7 @@ CC           ?= cc
 
 PACKAGES     := build-essential nginx nginx-dev libjansson-dev \
                 libluajit2-5.1-dev libssl-dev libpcre2-dev zlib1g-dev \
-                ffmpeg fonts-dejavu-core wrk curl \
+                ffmpeg fonts-dejavu-core wrk curl python3 \
                 libtest-base-perl libtest-longstring-perl libtext-diff-perl \
                 liblist-moreutils-perl libhttp-message-perl libwww-perl
 
@@ -187,6 +187,19 @@ bench-media: build
 
 bench-cache-hit: build
 	@bench/cache.sh
+
+# The feed's ranking against random and most-popular baselines and an
+# oracle, by a simulated population with hidden tastes over HTTP.
+
+.PHONY: bench-feed-quality bench-feed
+
+bench-feed-quality: build
+	@bench/feed-quality.sh
+
+# Feed manifests and events per second against a static body.
+
+bench-feed: build
+	@bench/feed.sh
 
 $(BUILD)/catalog-bench: tools/catalog-bench.c $(CORE_SRCS) $(CORE_HDRS) \
         | $(BUILD)/.deps
