@@ -776,7 +776,8 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
 
     } while (n == NGX_HTTP_FEED_COPY);
 
-    feed_index_refresh(fmcf->index, NULL, (uint32_t) now);
+    feed_index_refresh(fmcf->index, (uint32_t) now,
+                       (uint32_t) fmcf->fresh_window);
 
     (void) log;
 }

@@ -192,6 +192,13 @@ static ngx_command_t  ngx_http_feed_commands[] = {
       offsetof(ngx_http_feed_main_conf_t, trend_half_life),
       NULL },
 
+    { ngx_string("feed_fresh_window"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, fresh_window),
+      NULL },
+
     { ngx_string("feed_clusters"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -407,6 +414,7 @@ ngx_http_feed_create_main_conf(ngx_conf_t *cf)
     fmcf->catalog_watch = NGX_CONF_UNSET_MSEC;
     fmcf->trend_half_life = NGX_CONF_UNSET;
     fmcf->clusters = NGX_CONF_UNSET_UINT;
+    fmcf->fresh_window = NGX_CONF_UNSET;
 
     return fmcf;
 }
@@ -426,6 +434,7 @@ ngx_http_feed_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(fmcf->catalog_watch, 5000);
     ngx_conf_init_value(fmcf->trend_half_life, 3600);
     ngx_conf_init_uint_value(fmcf->clusters, 0);
+    ngx_conf_init_value(fmcf->fresh_window, 7 * 86400);
 
     if (fmcf->trend_half_life < 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -134,6 +134,7 @@ typedef struct {
     ngx_msec_t                catalog_watch;
     time_t                    trend_half_life;
     ngx_uint_t                clusters;
+    time_t                    fresh_window;
     feed_index_t             *index;
     off_t                     catalog_offset;
     ngx_flag_t                feed;         /* a feed location exists */

@@ -32,7 +32,8 @@ static const char  *feed_reasons[FEED_REASONS] = {
 };
 
 static const char  *feed_parts[FEED_PARTS] = {
-    "similarity", "quality", "freshness", "trending", "explore", "lineage"
+    "similarity", "quality", "freshness", "trending", "explore", "lineage",
+    "creator"
 };
 
 

@@ -37,10 +37,13 @@ typedef struct {
     uint64_t            hash;
     uint32_t            creator;
     uint32_t            sound;
-    uint32_t            mark;        /* the ranking generation */
+    uint16_t            mark;        /* the ranking generation */
     uint16_t            pos;         /* and the candidate's place in it */
     uint8_t             blocked;
-    uint8_t             reserved;
+    uint8_t             fresh;       /* in the fresh pool */
+    uint16_t            load;        /* its creator's share of
+                                        impressions, x 1000 of an even
+                                        share */
     float               norm;
     uint32_t            created;
 } feed_ix_clip_t;
@@ -59,7 +62,7 @@ struct feed_index_s {
 
     feed_ix_clip_t     *clip;
     float              *emb;         /* dim floats a clip, contiguous */
-    uint32_t            gen;
+    uint16_t            gen;
 
     uint32_t           *slots;       /* hash map: clip index + 1, 0 free */
     uint32_t            nslots;
@@ -662,30 +665,83 @@ feed_index_clusters(const feed_index_t *ix)
  */
 
 void
-feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
-    uint32_t now)
+feed_index_refresh(feed_index_t *ix, uint32_t now, uint32_t fresh_window)
 {
-    uint32_t   i, k, key, sum, t;
-    float      tr;
-
-    (void) now;
+    uint32_t         i, k, key, sum, t, h, mask, nslots, ncreators;
+    uint32_t        *slot;
+    uint64_t        *imps, total;
+    float            tr;
+    feed_ix_clip_t  *c;
 
     ix->ntrending = 0;
     ix->nfresh = 0;
     memset(ix->count, 0, sizeof(ix->count));
 
-    for (i = 0; i < ix->n; i++) {
-        if (ix->clip[i].blocked) {
+    /* creators' impressions, for their load: a map of creator hashes */
+
+    for (nslots = 64; nslots < 2 * ix->n; nslots <<= 1) { /* void */ }
+
+    slot = calloc(nslots, sizeof(uint32_t));
+    imps = calloc(nslots, sizeof(uint64_t));
+    mask = nslots - 1;
+    total = 0;
+    ncreators = 0;
+
+    for (i = 0; slot && imps && i < ix->n; i++) {
+        c = &ix->clip[i];
+
+        for (h = c->creator & mask; slot[h] && slot[h] != c->creator;
+             h = (h + 1) & mask)
+        {
+            /* void */
+        }
+
+        if (slot[h] == 0) {
+            slot[h] = c->creator;
+            ncreators++;
+        }
+
+        imps[h] += c->st.impressions;
+        total += c->st.impressions;
+    }
+
+    /*
+     * The fresh pool: clips still in their exposure stages and created
+     * within the window (0: any age), fewest impressions first and the
+     * newest first among equals, by a counting sort in linear time.
+     */
+
+    for (k = ix->n; k > 0; k--) {
+        i = k - 1;
+        c = &ix->clip[i];
+
+        c->load = 0;
+
+        if (slot && imps && total && ncreators) {
+            for (h = c->creator & mask; slot[h] != c->creator;
+                 h = (h + 1) & mask)
+            {
+                /* void */
+            }
+
+            sum = (uint32_t) ((double) imps[h] * ncreators / total * 1000);
+            c->load = (uint16_t) (sum > 65535 ? 65535 : sum);
+        }
+
+        c->fresh = c->st.stage != FEED_STAGE_DONE
+                   && (fresh_window == 0 || c->created + fresh_window >= now);
+
+        if (c->blocked) {
             continue;
         }
 
-        if (ix->clip[i].st.stage != FEED_STAGE_DONE) {
+        if (c->fresh) {
             ix->fresh_tmp[ix->nfresh++] = i;
-            key = ix->clip[i].st.impressions;
+            key = c->st.impressions;
             ix->count[key < FEED_FRESH_KEYS ? key : FEED_FRESH_KEYS]++;
         }
 
-        tr = ix->clip[i].st.trend;
+        tr = c->st.trend;
 
         if (!(tr > 0)) {
             continue;
@@ -693,28 +749,29 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
 
         /* insertion into the sorted top list */
 
-        k = ix->ntrending;
+        t = ix->ntrending;
 
-        if (k == FEED_TRENDING_MAX) {
-            if (ix->clip[ix->trending[k - 1]].st.trend >= tr) {
+        if (t == FEED_TRENDING_MAX) {
+            if (ix->clip[ix->trending[t - 1]].st.trend >= tr) {
                 continue;
             }
 
-            k--;
+            t--;
 
         } else {
             ix->ntrending++;
         }
 
-        while (k > 0 && ix->clip[ix->trending[k - 1]].st.trend < tr) {
-            ix->trending[k] = ix->trending[k - 1];
-            k--;
+        while (t > 0 && ix->clip[ix->trending[t - 1]].st.trend < tr) {
+            ix->trending[t] = ix->trending[t - 1];
+            t--;
         }
 
-        ix->trending[k] = i;
+        ix->trending[t] = i;
     }
 
-    /* fresh: fewest impressions first, a counting sort in linear time */
+    free(slot);
+    free(imps);
 
     for (k = 0, sum = 0; k <= FEED_FRESH_KEYS; k++) {
         t = ix->count[k];
@@ -728,8 +785,20 @@ feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
         ix->fresh[ix->count[key < FEED_FRESH_KEYS ? key : FEED_FRESH_KEYS]++]
             = t;
     }
+}
 
-    (void) p;
+
+int
+feed_index_fresh_clip(const feed_index_t *ix, uint32_t clip)
+{
+    return ix->clip[clip].fresh;
+}
+
+
+float
+feed_index_load(const feed_index_t *ix, uint32_t clip)
+{
+    return (float) ix->clip[clip].load / 1000;
 }
 
 
@@ -860,11 +929,11 @@ feed_index_generation(feed_index_t *ix)
 uint32_t
 feed_index_mark(feed_index_t *ix, uint32_t clip, uint32_t gen, uint32_t pos)
 {
-    if (ix->clip[clip].mark == gen) {
+    if (ix->clip[clip].mark == (uint16_t) gen) {
         return ix->clip[clip].pos;
     }
 
-    ix->clip[clip].mark = gen;
+    ix->clip[clip].mark = (uint16_t) gen;
     ix->clip[clip].pos = (uint16_t) pos;
 
     return FEED_NONE;

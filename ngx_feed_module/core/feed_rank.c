@@ -43,6 +43,7 @@ extern const feed_plugin_t  feed_score_freshness;
 extern const feed_plugin_t  feed_score_trending;
 extern const feed_plugin_t  feed_score_explore;
 extern const feed_plugin_t  feed_score_lineage;
+extern const feed_plugin_t  feed_score_creator;
 
 
 /* the registry: a new source, filter or scorer is one file and one line */
@@ -61,6 +62,7 @@ static const feed_plugin_t *const  feed_registry[] = {
     &feed_score_trending,
     &feed_score_explore,
     &feed_score_lineage,
+    &feed_score_creator,
 };
 
 #define FEED_NPLUGINS  (sizeof(feed_registry) / sizeof(feed_registry[0]))
@@ -110,7 +112,7 @@ feed_rank_default_params(feed_rank_params_t *p)
     p->page = 10;
     p->candidates = 500;
     p->explore_share = 0.2f;
-    p->zeitgeist_share = 0.2f;
+    p->zeitgeist_share = 0.1f;
     p->diversity = 0.3f;
     p->freshness_halflife = 2 * 86400;
     p->trend_halflife = 3600;
@@ -154,7 +156,7 @@ feed_rank_add(feed_rank_t *rk, uint32_t clip, unsigned reason)
     c->clip = clip;
     c->reason = (uint8_t) reason;
     c->sources = (uint8_t) (1 << reason);
-    c->fresh = feed_index_stat(rk->ix, clip)->stage != FEED_STAGE_DONE;
+    c->fresh = (uint8_t) feed_index_fresh_clip(rk->ix, clip);
 
 #if defined(__GNUC__)
     /* the similarity scorer reads it soon; the memory is far */
@@ -504,6 +506,14 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
                 } else {
                     if (!(c->sources & (1 << FEED_REASON_ZEITGEIST))) {
+                        continue;
+                    }
+
+                    /* rising clips by personal fit: not any of them */
+
+                    if (v->confidence > 0.2f
+                        && c->parts[FEED_PART_SIMILARITY] < 0.2f)
+                    {
                         continue;
                     }
 

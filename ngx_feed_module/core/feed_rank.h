@@ -53,7 +53,8 @@
 #define FEED_PART_TRENDING      3
 #define FEED_PART_EXPLORE       4
 #define FEED_PART_LINEAGE       5
-#define FEED_PARTS              6
+#define FEED_PART_CREATOR       6
+#define FEED_PARTS              7
 
 #define FEED_PLUGIN_SOURCE      1
 #define FEED_PLUGIN_FILTER      2
@@ -178,8 +179,10 @@ uint32_t feed_index_created(const feed_index_t *ix, uint32_t clip);
 const float *feed_index_embedding(const feed_index_t *ix, uint32_t clip);
 void feed_index_block(feed_index_t *ix, uint32_t clip);
 int feed_index_blocked(const feed_index_t *ix, uint32_t clip);
-void feed_index_refresh(feed_index_t *ix, const feed_rank_params_t *p,
-    uint32_t now);
+void feed_index_refresh(feed_index_t *ix, uint32_t now,
+    uint32_t fresh_window);
+int feed_index_fresh_clip(const feed_index_t *ix, uint32_t clip);
+float feed_index_load(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_trending(const feed_index_t *ix, const uint32_t **list);
 uint32_t feed_index_fresh(const feed_index_t *ix, const uint32_t **list);
 uint32_t feed_index_clusters(const feed_index_t *ix);

@@ -6,8 +6,9 @@
 
 /*
  * Source "fresh": clips still in their exposure stages, the least shown
- * first.  Each viewer gets a random window of the least-shown clips, so
- * that a new clip's first audience is spread over many viewers.
+ * first (the newest first among equals), so that a clip that has not
+ * been shown yet is always a candidate.  The counts are refreshed every
+ * second, so a new clip's first audience still spreads over viewers.
  */
 
 #include "feed_rank.h"
@@ -16,7 +17,7 @@
 static void
 feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
 {
-    uint32_t                   i, n, w, start, added;
+    uint32_t                   i, n, added;
     const uint32_t            *list;
     feed_index_t              *ix;
     const feed_rank_viewer_t  *v;
@@ -29,11 +30,8 @@ feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
         return;
     }
 
-    w = 4 * budget < n ? 4 * budget : n;
-    start = (uint32_t) (feed_rank_random(rk) % w);
-
     for (i = 0, added = 0; i < n && added < budget; i++) {
-        uint32_t  clip = list[(start + i) % n];
+        uint32_t  clip = list[i];
 
         if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, clip))) {
             continue;

@@ -16,7 +16,7 @@
 static void
 feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
 {
-    uint32_t                   i, n, added;
+    uint32_t                   i, n, added, start;
     const uint32_t            *list;
     feed_index_t              *ix;
     const feed_rank_viewer_t  *v;
@@ -25,12 +25,25 @@ feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
     v = feed_rank_viewer(rk);
     n = feed_index_trending(ix, &list);
 
+    if (n == 0) {
+        return;
+    }
+
+    /*
+     * From anywhere in the rising list, not only its top, so that viewers
+     * do not all get the same few clips; the page picks by personal fit.
+     */
+
+    start = n > budget ? (uint32_t) (feed_rank_random(rk) % n) : 0;
+
     for (i = 0, added = 0; i < n && added < budget; i++) {
-        if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, list[i]))) {
+        uint32_t  clip = list[(start + i) % n];
+
+        if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, clip))) {
             continue;
         }
 
-        feed_rank_add(rk, list[i], FEED_REASON_ZEITGEIST);
+        feed_rank_add(rk, clip, FEED_REASON_ZEITGEIST);
         added++;
     }
 }
