@@ -502,7 +502,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                         continue;
                     }
 
-                    u = c->sample * (0.5f + sim);
+                    u = c->sample * (0.1f + sim * sim);
 
                 } else {
                     if (!(c->sources & (1 << FEED_REASON_ZEITGEIST))) {
@@ -512,7 +512,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                     /* rising clips by personal fit: not any of them */
 
                     if (v->confidence > 0.2f
-                        && c->parts[FEED_PART_SIMILARITY] < 0.2f)
+                        && c->parts[FEED_PART_SIMILARITY] < 0.1f)
                     {
                         continue;
                     }

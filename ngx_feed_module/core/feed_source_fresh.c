@@ -5,11 +5,15 @@
 
 
 /*
- * Source "fresh": clips still in their exposure stages, the least shown
- * first (the newest first among equals), so that a clip that has not
- * been shown yet is always a candidate.  The counts are refreshed every
- * second, so a new clip's first audience still spreads over viewers.
+ * Source "fresh": clips still in their exposure stages.  Of the least
+ * shown (four times the budget, the newest first among equals), those
+ * that fit the viewer best: every new clip is near the front of the list
+ * soon, and is offered to the viewers it suits.  The counts are refreshed
+ * every second, so a clip's first audience spreads over many viewers.
  */
+
+
+#define FEED_FRESH_LOOK  4
 
 #include "feed_rank.h"
 
@@ -17,7 +21,8 @@
 static void
 feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
 {
-    uint32_t                   i, n, added;
+    float                      s, best[FEED_CAND_MAX / 4];
+    uint32_t                   i, k, n, m, added, pick[FEED_CAND_MAX / 4];
     const uint32_t            *list;
     feed_index_t              *ix;
     const feed_rank_viewer_t  *v;
@@ -30,15 +35,42 @@ feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
         return;
     }
 
-    for (i = 0, added = 0; i < n && added < budget; i++) {
+    if (budget > FEED_CAND_MAX / 4) {
+        budget = FEED_CAND_MAX / 4;
+    }
+
+    /* the "budget" best fits among the least shown, by insertion */
+
+    m = 0;
+
+    for (i = 0, added = 0; i < n && added < FEED_FRESH_LOOK * budget; i++) {
         uint32_t  clip = list[i];
 
         if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, clip))) {
             continue;
         }
 
-        feed_rank_add(rk, clip, FEED_REASON_EXPLORE);
         added++;
+        s = feed_rank_similarity(rk, clip);
+
+        if (m == budget && s <= best[m - 1]) {
+            continue;
+        }
+
+        k = (m < budget) ? m++ : m - 1;
+
+        while (k > 0 && best[k - 1] < s) {
+            best[k] = best[k - 1];
+            pick[k] = pick[k - 1];
+            k--;
+        }
+
+        best[k] = s;
+        pick[k] = clip;
+    }
+
+    for (k = 0; k < m; k++) {
+        feed_rank_add(rk, pick[k], FEED_REASON_EXPLORE);
     }
 }
 
