@@ -1074,8 +1074,9 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
     ngx_memzero(&rv, sizeof(feed_rank_viewer_t));
     k = feed_index_dim(fmcf->index);
     ngx_memcpy(rv.interest, snap.interest,
-               ngx_min(k, FEED_DIM_MAX) * sizeof(float));
+               ngx_min(FEED_STATE_DIM, FEED_DIM_MAX) * sizeof(float));
     rv.confidence = snap.weight;
+    rv.ninterests = feed_viewer_interests(k);
 
     if (feed_viewer_recent(&snap, creators, sounds)) {
         rv.last_creator = creators[0];      /* newest first */

@@ -24,7 +24,9 @@ struct feed_rank_s {
     uint32_t                    now;
     uint64_t                    rng;
     uint32_t                    gen;
-    float                       vnorm;
+    float                       vn[FEED_INTERESTS_MAX];
+    uint32_t                    nvec;
+    uint32_t                    stride;
     uint32_t                    n;
     feed_cand_t                 c[FEED_CAND_MAX];
 };
@@ -111,7 +113,7 @@ feed_rank_default_params(feed_rank_params_t *p)
 
     p->page = 10;
     p->candidates = 500;
-    p->explore_share = 0.2f;
+    p->explore_share = 0.1f;
     p->zeitgeist_share = 0.1f;
     p->diversity = 0.3f;
     p->freshness_halflife = 2 * 86400;
@@ -220,30 +222,72 @@ feed_rank_uniform(feed_rank_t *rk)
 }
 
 
-/* the viewer's interest against a clip: cosine, in [-1, 1]; 0 if cold */
+/*
+ * The viewer's interest against a clip: the cosine with the taste it fits
+ * best, in [-1, 1]; 0 while nothing is known.
+ */
 
 float
 feed_rank_similarity(feed_rank_t *rk, uint32_t clip)
 {
-    float         s, cn;
-    uint32_t      d, dim;
-    const float  *e;
+    float         s, cn, best;
+    uint32_t      d, k, dim, any;
+    const float  *e, *w;
 
     dim = feed_index_dim(rk->ix);
     cn = feed_index_norm(rk->ix, clip);
 
-    if (rk->vnorm <= 0 || cn <= 0 || dim == 0) {
+    if (cn <= 0 || dim == 0) {
         return 0;
     }
 
     e = feed_index_embedding(rk->ix, clip);
-    s = 0;
+    best = -1;
+    any = 0;
 
-    for (d = 0; d < dim; d++) {
-        s += rk->v->interest[d] * e[d];
+    for (k = 0; k < rk->nvec; k++) {
+        if (rk->vn[k] <= 0) {
+            continue;
+        }
+
+        w = rk->v->interest + k * rk->stride;
+        s = 0;
+
+        for (d = 0; d < dim; d++) {
+            s += w[d] * e[d];
+        }
+
+        s /= rk->vn[k] * cn;
+        any = 1;
+
+        if (s > best) {
+            best = s;
+        }
     }
 
-    return s / (rk->vnorm * cn);
+    return any ? best : 0;
+}
+
+
+uint32_t
+feed_rank_interests(feed_rank_t *rk)
+{
+    return rk->nvec;
+}
+
+
+/* a taste vector and its strength (its length); NULL if empty */
+
+const float *
+feed_rank_interest(feed_rank_t *rk, uint32_t k, float *strength)
+{
+    if (k >= rk->nvec || rk->vn[k] <= 0) {
+        return NULL;
+    }
+
+    *strength = rk->vn[k];
+
+    return rk->v->interest + k * rk->stride;
 }
 
 
@@ -319,14 +363,28 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     rk->rng = seed ? seed : 1;
     rk->n = 0;
     rk->gen = feed_index_generation(ix);
-    rk->vnorm = 0;
+    rk->nvec = v->ninterests ? v->ninterests : 1;
 
-    if (v->confidence > 0) {
-        for (i = 0; i < feed_index_dim(ix); i++) {
-            rk->vnorm += v->interest[i] * v->interest[i];
+    if (rk->nvec > FEED_INTERESTS_MAX) {
+        rk->nvec = FEED_INTERESTS_MAX;
+    }
+
+    rk->stride = FEED_DIM_MAX / rk->nvec;
+
+    if (feed_index_dim(ix) > rk->stride) {
+        rk->nvec = 1;           /* the vectors would overlap */
+        rk->stride = FEED_DIM_MAX;
+    }
+
+    for (k = 0; k < rk->nvec; k++) {
+        rk->vn[k] = 0;
+
+        for (i = 0; v->confidence > 0 && i < feed_index_dim(ix); i++) {
+            rk->vn[k] += v->interest[k * rk->stride + i]
+                         * v->interest[k * rk->stride + i];
         }
 
-        rk->vnorm = sqrtf(rk->vnorm);
+        rk->vn[k] = (rk->vn[k] > 1e-8f) ? sqrtf(rk->vn[k]) : 0;
     }
 
     /* sources, each its share of the budget */

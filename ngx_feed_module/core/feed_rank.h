@@ -39,6 +39,7 @@
 #define FEED_PAGE_MAX           50
 #define FEED_CAND_MAX           2048
 #define FEED_LIKED_MAX          8
+#define FEED_INTERESTS_MAX      4
 
 #define FEED_REASON_PERSONAL    0
 #define FEED_REASON_ZEITGEIST   1
@@ -83,7 +84,10 @@ typedef struct {
 
 
 typedef struct {
-    float               interest[FEED_DIM_MAX];
+    float               interest[FEED_DIM_MAX];   /* ninterests vectors,
+                                                     FEED_DIM_MAX /
+                                                     ninterests apart */
+    uint32_t            ninterests;       /* 0 or 1: one vector */
     float               confidence;       /* 0: nothing known yet */
     uint32_t            last_creator;     /* hashes of the last clip */
     uint32_t            last_sound;       /*   shown, 0: none */
@@ -208,6 +212,8 @@ uint32_t feed_rank_now(feed_rank_t *rk);
 uint64_t feed_rank_random(feed_rank_t *rk);
 double feed_rank_uniform(feed_rank_t *rk);
 float feed_rank_similarity(feed_rank_t *rk, uint32_t clip);
+uint32_t feed_rank_interests(feed_rank_t *rk);
+const float *feed_rank_interest(feed_rank_t *rk, uint32_t k, float *strength);
 uint32_t feed_index_nearest(const feed_index_t *ix, const float *v,
     uint32_t dim, uint32_t *out, uint32_t n);
 uint32_t feed_index_members(const feed_index_t *ix, uint32_t cluster,

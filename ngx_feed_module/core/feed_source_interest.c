@@ -5,9 +5,10 @@
 
 
 /*
- * Source "interest": clips from the topic clusters nearest to what the
- * viewer has watched; for a viewer the feed knows nothing of yet, from a
- * few clusters at random, so that a first page already spans topics.
+ * Source "interest": clips from the topic clusters nearest to each of the
+ * viewer's tastes, the stronger tastes getting more; for a viewer the
+ * feed knows nothing of yet, from a few clusters at random, so that a
+ * first page already spans topics.
  */
 
 #include "feed_rank.h"
@@ -19,26 +20,52 @@
 static void
 feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
 {
-    uint32_t                   i, k, n, nc, added, each, start;
-    uint32_t                   near[FEED_INTEREST_CLUSTERS];
+    float                      strength, total, share[16];
+    uint32_t                   i, k, t, n, nc, m, added, each, start;
+    uint32_t                   near[16], got[FEED_INTEREST_CLUSTERS];
+    const float               *w;
     const uint32_t            *list;
     feed_index_t              *ix;
     const feed_rank_viewer_t  *v;
 
     ix = feed_rank_index(rk);
     v = feed_rank_viewer(rk);
+    nc = 0;
+    total = 0;
 
-    if (v->confidence > 0) {
-        nc = feed_index_nearest(ix, v->interest, feed_index_dim(ix), near,
-                                FEED_INTEREST_CLUSTERS);
+    for (t = 0; t < feed_rank_interests(rk); t++) {
+        if (feed_rank_interest(rk, t, &strength)) {
+            total += strength;
+        }
+    }
 
-    } else {
-        nc = feed_index_clusters(ix);
-        nc = nc < FEED_INTEREST_CLUSTERS ? nc : FEED_INTEREST_CLUSTERS;
+    /* each taste's nearest clusters, shares by strength and nearness */
 
-        for (k = 0; k < nc; k++) {
-            near[k] = (uint32_t) (feed_rank_random(rk)
-                                  % feed_index_clusters(ix));
+    for (t = 0; v->confidence > 0 && t < feed_rank_interests(rk); t++) {
+        w = feed_rank_interest(rk, t, &strength);
+        if (w == NULL) {
+            continue;
+        }
+
+        m = feed_index_nearest(ix, w, feed_index_dim(ix), got,
+                               FEED_INTEREST_CLUSTERS);
+
+        for (k = 0; k < m && nc < 16; k++) {
+            near[nc] = got[k];
+            share[nc] = strength / total / (float) (k + 2);
+            nc++;
+        }
+    }
+
+    if (nc == 0) {
+        m = feed_index_clusters(ix);
+        m = m < FEED_INTEREST_CLUSTERS ? m : FEED_INTEREST_CLUSTERS;
+
+        for (k = 0; k < m; k++) {
+            near[nc] = (uint32_t) (feed_rank_random(rk)
+                                   % feed_index_clusters(ix));
+            share[nc] = 1.0f / (float) (k + 2);
+            nc++;
         }
     }
 
@@ -48,9 +75,7 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
             continue;
         }
 
-        /* the nearest cluster gets the largest share */
-
-        each = budget / (k + 2) + 1;
+        each = (uint32_t) (share[k] * (float) budget) + 1;
         start = (uint32_t) (feed_rank_random(rk) % n);
         added = 0;
 

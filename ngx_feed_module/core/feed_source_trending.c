@@ -30,13 +30,23 @@ feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
     }
 
     /*
-     * From anywhere in the rising list, not only its top, so that viewers
-     * do not all get the same few clips; the page picks by personal fit.
+     * Half of the budget from the top of the rising list, half from
+     * anywhere in it, so that viewers do not all get the same few clips;
+     * the page picks among them by personal fit.
      */
+
+    for (i = 0, added = 0; i < n && added < budget / 2; i++) {
+        if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, list[i]))) {
+            continue;
+        }
+
+        feed_rank_add(rk, list[i], FEED_REASON_ZEITGEIST);
+        added++;
+    }
 
     start = n > budget ? (uint32_t) (feed_rank_random(rk) % n) : 0;
 
-    for (i = 0, added = 0; i < n && added < budget; i++) {
+    for (i = 0; i < n && added < budget; i++) {
         uint32_t  clip = list[(start + i) % n];
 
         if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, clip))) {

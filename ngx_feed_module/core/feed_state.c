@@ -1450,13 +1450,37 @@ feed_viewer_allow(feed_viewer_t *v, uint64_t now_ms, double rate_per_s,
  * ignored whole, and a stored value out of range (damage) restarts at 0.
  */
 
+unsigned
+feed_viewer_interests(unsigned dim)
+{
+    unsigned  k;
+
+    if (dim == 0) {
+        return 1;
+    }
+
+    k = FEED_STATE_DIM / dim;
+
+    return k < 1 ? 1 : k > FEED_STATE_INTERESTS ? FEED_STATE_INTERESTS : k;
+}
+
+
+/*
+ * A viewer's tastes: the FEED_STATE_DIM floats hold as many interest
+ * vectors of the embeddings' dimension as fit (at most
+ * FEED_STATE_INTERESTS).  A clip watched moves the vector closest to it;
+ * a clip unlike every taste so far takes an empty vector, or the weakest
+ * (smallest) one once all are used; a clip skipped pushes away only the
+ * vector it resembles.  A vector's length is its strength.
+ */
+
 void
 feed_viewer_learn(feed_viewer_t *v, const float *emb, unsigned dim,
     float weight)
 {
-    float     x, c;
-    double    a, t;
-    unsigned  i, n;
+    float     x, c, *w;
+    double    a, t, dot, nw, ne, cs, best, weakest;
+    unsigned  i, n, k, nk, bk, wk;
 
     n = dim < FEED_STATE_DIM ? dim : FEED_STATE_DIM;
 
@@ -1464,9 +1488,22 @@ feed_viewer_learn(feed_viewer_t *v, const float *emb, unsigned dim,
         return;
     }
 
+    ne = 0;
+
     for (i = 0; i < n; i++) {
         if (!isfinite(emb[i])) {
             return;
+        }
+
+        t = emb[i];
+        t = t > FEED_STATE_EMB_MAX ? FEED_STATE_EMB_MAX
+            : t < -FEED_STATE_EMB_MAX ? -FEED_STATE_EMB_MAX : t;
+        ne += t * t;
+    }
+
+    for (i = 0; i < FEED_STATE_DIM; i++) {
+        if (!(fabsf(v->interest[i]) <= FEED_STATE_EMB_MAX)) {
+            v->interest[i] = 0;
         }
     }
 
@@ -1476,31 +1513,67 @@ feed_viewer_learn(feed_viewer_t *v, const float *emb, unsigned dim,
         a = FEED_STATE_LEARN_MAX;
     }
 
-    for (i = 0; i < FEED_STATE_DIM; i++) {
-        x = v->interest[i];
+    nk = feed_viewer_interests(n);
 
-        if (!(fabsf(x) <= FEED_STATE_EMB_MAX)) {
-            x = 0;
-        }
+    if (nk > 1) {
+        n = FEED_STATE_DIM / nk < n ? FEED_STATE_DIM / nk : n;
+    }
 
-        if (i < n) {
+    /* the closest vector, and the weakest */
+
+    bk = 0;
+    wk = 0;
+    best = -2;
+    weakest = -1;
+
+    for (k = 0; k < nk; k++) {
+        w = &v->interest[k * (FEED_STATE_DIM / nk)];
+        dot = 0;
+        nw = 0;
+
+        for (i = 0; i < n; i++) {
             t = emb[i];
-
-            if (t > FEED_STATE_EMB_MAX) {
-                t = FEED_STATE_EMB_MAX;
-
-            } else if (t < -FEED_STATE_EMB_MAX) {
-                t = -FEED_STATE_EMB_MAX;
-            }
-
-            if (weight < 0) {
-                t = -t;
-            }
-
-            x = (float) (x + a * (t - x));
+            t = t > FEED_STATE_EMB_MAX ? FEED_STATE_EMB_MAX
+                : t < -FEED_STATE_EMB_MAX ? -FEED_STATE_EMB_MAX : t;
+            dot += w[i] * t;
+            nw += (double) w[i] * w[i];
         }
 
-        v->interest[i] = x;
+        cs = (nw > 1e-6 && ne > 0) ? dot / sqrt(nw * ne) : -1;
+
+        if (cs > best) {
+            best = cs;
+            bk = k;
+        }
+
+        if (weakest < 0 || nw < weakest) {
+            weakest = nw;
+            wk = k;
+        }
+    }
+
+    if (weight < 0) {
+        if (!(best > 0)) {
+            return;             /* like no taste: nothing to push away */
+        }
+
+    } else if (best < FEED_STATE_NEW_TASTE) {
+        bk = wk;                /* a new taste: the empty or weakest */
+    }
+
+    w = &v->interest[bk * (FEED_STATE_DIM / nk)];
+
+    for (i = 0; i < n; i++) {
+        x = w[i];
+        t = emb[i];
+        t = t > FEED_STATE_EMB_MAX ? FEED_STATE_EMB_MAX
+            : t < -FEED_STATE_EMB_MAX ? -FEED_STATE_EMB_MAX : t;
+
+        if (weight < 0) {
+            t = -t;
+        }
+
+        w[i] = (float) (x + a * (t - x));
     }
 
     c = v->weight;

@@ -54,6 +54,9 @@
 #define FEED_STATE_LIKED        8
 #define FEED_STATE_REPORTED     64
 
+#define FEED_STATE_INTERESTS    4      /* interest vectors at most */
+#define FEED_STATE_NEW_TASTE    0.3    /* below this cosine to every
+                                          taste, a clip starts a new one */
 #define FEED_STATE_LEARN_RATE   0.1    /* step per unit of weight */
 #define FEED_STATE_LEARN_MAX    0.5    /* the largest step */
 #define FEED_STATE_EMB_MAX      16.0   /* embedding values are clamped */
@@ -215,6 +218,7 @@ unsigned feed_viewer_liked(const feed_viewer_t *v,
 int feed_viewer_reported(feed_viewer_t *v, uint64_t imp_hash);
 int feed_viewer_allow(feed_viewer_t *v, uint64_t now_ms, double rate_per_s,
     double burst);
+unsigned feed_viewer_interests(unsigned dim);
 void feed_viewer_learn(feed_viewer_t *v, const float *emb, unsigned dim,
     float weight);
 

@@ -334,7 +334,7 @@ test_rank_slots(void)
     printf("     slots: %u explore, %u zeitgeist, %u remix in 300 items\n",
            explore, zeitgeist, remix);
 
-    CHECK(explore >= 60);           /* 2 reserved slots a page */
+    CHECK(explore >= 30);           /* 1 reserved slot a page */
     CHECK(zeitgeist >= 30);         /* 1 a page: feed_zeitgeist_share */
     CHECK(zeitgeist <= 30);
     CHECK(remix > 0);

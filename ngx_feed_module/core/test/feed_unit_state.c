@@ -741,8 +741,37 @@ test_state_learn(void)
         feed_viewer_learn(v, e, 32, -1e30f);
     }
 
+    /* dislikes push a taste away until it no longer resembles the clip;
+     * they never turn it into its opposite */
+
     CHECK(finite_vector(v));
-    CHECK(fabsf(v->interest[0] + e[0]) < 1e-4);
+
+    for (dot1 = 0, i = 0; i < FEED_STATE_DIM; i++) {
+        dot1 += v->interest[i] * e[i];
+    }
+
+    CHECK(dot1 <= 1e-3);
+    CHECK(dot1 > -0.5f * dot0);
+
+    /* two tastes of 8 dimensions: two vectors, one each */
+
+    memset(v, 0, sizeof(feed_viewer_t));
+    CHECK_UINT(feed_viewer_interests(8), FEED_STATE_INTERESTS);
+    CHECK_UINT(feed_viewer_interests(32), 1);
+    CHECK_UINT(feed_viewer_interests(64), 1);
+    CHECK_UINT(feed_viewer_interests(16), 2);
+
+    for (k = 0; k < 200; k++) {
+        float  a8[8] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+        float  b8[8] = { 0, 0, 0, 1, 0, 0, 0, 0 };
+
+        feed_viewer_learn(v, (k & 1) ? b8 : a8, 8, 1);
+    }
+
+    CHECK(fabsf(v->interest[0] - 1) < 1e-3);       /* vector 0: a */
+    CHECK(fabsf(v->interest[8 + 3] - 1) < 1e-3);   /* vector 1: b */
+    CHECK(fabsf(v->interest[3]) < 1e-3);
+    CHECK(fabsf(v->interest[8]) < 1e-3);
 }
 
 
