@@ -22,6 +22,7 @@ typedef struct {
 static void feed_json(feed_json_t *o, const char *s, size_t len);
 static void feed_json_str(feed_json_t *o, const char *s);
 static void feed_json_quoted(feed_json_t *o, const char *s, size_t len);
+static void feed_json_safe(feed_json_t *o, const char *s, size_t len);
 static void feed_json_num(feed_json_t *o, double v);
 static void feed_json_uint(feed_json_t *o, uint64_t v);
 static const char *feed_event_field(json_t *ev, feed_event_t *out);
@@ -69,6 +70,21 @@ feed_json_str(feed_json_t *o, const char *s)
 }
 
 
+/* a string known to need no escaping: URLs and tokens we made */
+
+static void
+feed_json_safe(feed_json_t *o, const char *s, size_t len)
+{
+    if (o->p) {
+        o->p[o->len] = '"';
+        memcpy(o->p + o->len + 1, s, len);
+        o->p[o->len + 1 + len] = '"';
+    }
+
+    o->len += len + 2;
+}
+
+
 /* a JSON string: quotes, backslashes and control characters escaped */
 
 static void
@@ -77,6 +93,21 @@ feed_json_quoted(feed_json_t *o, const char *s, size_t len)
     char           esc[8];
     size_t         i, start;
     unsigned char  c;
+
+    /* most strings need nothing escaped: one quick look first */
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) {
+            break;
+        }
+    }
+
+    if (i == len) {
+        feed_json_safe(o, s, len);
+        return;
+    }
 
     feed_json(o, "\"", 1);
 
@@ -242,12 +273,12 @@ feed_manifest_item(char *out, const feed_catalog_t *cat,
     feed_json_uint(&o, u->position);
 
     feed_json_str(&o, ",\"master\":");
-    feed_json_quoted(&o, u->master, u->master_len);
+    feed_json_safe(&o, u->master, u->master_len);
 
     feed_json_str(&o, ",\"prefetch\":[");
-    feed_json_quoted(&o, u->init, u->init_len);
+    feed_json_safe(&o, u->init, u->init_len);
     feed_json_str(&o, ",");
-    feed_json_quoted(&o, u->first, u->first_len);
+    feed_json_safe(&o, u->first, u->first_len);
     feed_json_str(&o, "]");
 
     feed_json_str(&o, ",\"duration\":");
@@ -296,7 +327,7 @@ feed_manifest_item(char *out, const feed_catalog_t *cat,
 
             if (u->parent_master) {
                 feed_json_str(&o, ",\"parent_master\":");
-                feed_json_quoted(&o, u->parent_master, u->parent_master_len);
+                feed_json_safe(&o, u->parent_master, u->parent_master_len);
             }
 
         } else {
@@ -328,7 +359,7 @@ feed_manifest_item(char *out, const feed_catalog_t *cat,
     }
 
     feed_json_str(&o, "},\"impression\":");
-    feed_json_quoted(&o, u->impression, u->impression_len);
+    feed_json_safe(&o, u->impression, u->impression_len);
     feed_json_str(&o, last ? "}" : "},");
 
     return o.len;

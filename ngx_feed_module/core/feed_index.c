@@ -70,6 +70,7 @@ struct feed_index_s {
     float              *centroids;
     uint32_t           *assign;
     uint32_t           *members;     /* clips by cluster */
+    uint64_t           *member_hash; /* their hashes, alongside */
     uint32_t           *member_off;  /* nclusters + 1 */
 
     uint32_t           *remixes;     /* clips by parent */
@@ -208,6 +209,7 @@ feed_index_free(feed_index_t *ix)
     free(ix->centroids);
     free(ix->assign);
     free(ix->members);
+    free(ix->member_hash);
     free(ix->member_off);
     free(ix->remixes);
     free(ix->remix_off);
@@ -499,17 +501,20 @@ feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
     const feed_clip_t  *clip;
 
     free(ix->members);
+    free(ix->member_hash);
     free(ix->member_off);
     free(ix->remixes);
     free(ix->remix_off);
 
     ix->members = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
+    ix->member_hash = malloc(((size_t) ix->n + 1) * sizeof(uint64_t));
     ix->member_off = calloc((size_t) ix->nclusters + 1, sizeof(uint32_t));
     ix->remixes = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
     ix->remix_off = calloc((size_t) ix->n + 2, sizeof(uint32_t));
     fill = calloc((size_t) ix->n + ix->nclusters + 1, sizeof(uint32_t));
 
-    if (ix->members == NULL || ix->member_off == NULL
+    if (ix->members == NULL || ix->member_hash == NULL
+        || ix->member_off == NULL
         || ix->remixes == NULL || ix->remix_off == NULL || fill == NULL)
     {
         free(fill);
@@ -541,6 +546,7 @@ feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
 
     for (i = 0; i < ix->n; i++) {
         c = ix->assign[i];
+        ix->member_hash[ix->member_off[c] + fill[c]] = ix->clip[i].hash;
         ix->members[ix->member_off[c] + fill[c]++] = i;
 
         p = feed_catalog_clip(cat, i)->parent;
@@ -878,13 +884,14 @@ feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
 
 uint32_t
 feed_index_members(const feed_index_t *ix, uint32_t cluster,
-    const uint32_t **list)
+    const uint32_t **list, const uint64_t **hashes)
 {
     if (cluster >= ix->nclusters) {
         return 0;
     }
 
     *list = ix->members + ix->member_off[cluster];
+    *hashes = ix->member_hash + ix->member_off[cluster];
 
     return ix->member_off[cluster + 1] - ix->member_off[cluster];
 }

@@ -344,6 +344,8 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint32_t              i, j, k, m, budget, slot, nslots[3], nexp, nzg;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
     float                 likeness[FEED_SHORTLIST];
+    uint32_t              filters[FEED_NPLUGINS], scorers[FEED_NPLUGINS];
+    uint32_t              nfilters, nscorers;
     uint8_t               kind[FEED_PAGE_MAX];
     feed_cand_t          *c, *best;
     feed_rank_t          *rk;
@@ -414,17 +416,31 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         pl->propose(rk, budget);
     }
 
+    /* the filters and scorers in use */
+
+    nfilters = 0;
+    nscorers = 0;
+
+    for (i = 0; i < FEED_NPLUGINS; i++) {
+        if (feed_registry[i]->type == FEED_PLUGIN_FILTER
+            && p->weight[i] >= 0)
+        {
+            filters[nfilters++] = i;
+
+        } else if (feed_registry[i]->type == FEED_PLUGIN_SCORER
+                   && p->weight[i] >= 0)
+        {
+            scorers[nscorers++] = i;
+        }
+    }
+
     /* filters */
 
     for (j = 0; j < rk->n; j++) {
         c = &rk->c[j];
 
-        for (i = 0; i < FEED_NPLUGINS; i++) {
-            pl = feed_registry[i];
-
-            if (pl->type == FEED_PLUGIN_FILTER && p->weight[i] >= 0
-                && !pl->keep(rk, c))
-            {
+        for (k = 0; k < nfilters; k++) {
+            if (!feed_registry[filters[k]]->keep(rk, c)) {
                 c->dropped = 1;
                 break;
             }
@@ -442,15 +458,11 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
         c->score = 0;
 
-        for (i = 0; i < FEED_NPLUGINS; i++) {
-            pl = feed_registry[i];
-
-            if (pl->type != FEED_PLUGIN_SCORER || !(p->weight[i] >= 0)) {
-                continue;
-            }
+        for (k = 0; k < nscorers; k++) {
+            pl = feed_registry[scorers[k]];
 
             c->parts[pl->part] = pl->score(rk, c);
-            c->score += p->weight[i] * c->parts[pl->part];
+            c->score += p->weight[scorers[k]] * c->parts[pl->part];
         }
 
         c->sample = c->parts[FEED_PART_EXPLORE];

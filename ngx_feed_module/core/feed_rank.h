@@ -217,7 +217,7 @@ const float *feed_rank_interest(feed_rank_t *rk, uint32_t k, float *strength);
 uint32_t feed_index_nearest(const feed_index_t *ix, const float *v,
     uint32_t dim, uint32_t *out, uint32_t n);
 uint32_t feed_index_members(const feed_index_t *ix, uint32_t cluster,
-    const uint32_t **list);
+    const uint32_t **list, const uint64_t **hashes);
 uint32_t feed_index_remixes(const feed_index_t *ix, uint32_t clip,
     const uint32_t **list);
 uint32_t feed_index_generation(feed_index_t *ix);

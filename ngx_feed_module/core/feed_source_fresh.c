@@ -6,14 +6,14 @@
 
 /*
  * Source "fresh": clips still in their exposure stages.  Of the least
- * shown (four times the budget, the newest first among equals), those
+ * shown (twice the budget, the newest first among equals), those
  * that fit the viewer best: every new clip is near the front of the list
  * soon, and is offered to the viewers it suits.  The counts are refreshed
  * every second, so a clip's first audience spreads over many viewers.
  */
 
 
-#define FEED_FRESH_LOOK  4
+#define FEED_FRESH_LOOK  2
 
 #include "feed_rank.h"
 

@@ -25,6 +25,7 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
     uint32_t                   near[16], got[FEED_INTEREST_CLUSTERS];
     const float               *w;
     const uint32_t            *list;
+    const uint64_t            *hash;
     feed_index_t              *ix;
     const feed_rank_viewer_t  *v;
 
@@ -70,7 +71,7 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
     }
 
     for (k = 0; k < nc; k++) {
-        n = feed_index_members(ix, near[k], &list);
+        n = feed_index_members(ix, near[k], &list, &hash);
         if (n == 0) {
             continue;
         }
@@ -80,13 +81,15 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
         added = 0;
 
         for (i = 0; i < n && added < each; i++) {
-            uint32_t  clip = list[(start + i) % n];
+            m = (start + i) % n;
 
-            if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, clip))) {
+            /* the hashes are in the member list: no clip is touched */
+
+            if (v->seen && v->seen(v->seen_data, hash[m])) {
                 continue;
             }
 
-            feed_rank_add(rk, clip, FEED_REASON_PERSONAL);
+            feed_rank_add(rk, list[m], FEED_REASON_PERSONAL);
             added++;
         }
     }

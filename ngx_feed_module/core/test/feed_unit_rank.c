@@ -406,6 +406,7 @@ test_rank_index(void)
     uint32_t             near[4], n, i;
     feed_err_t           err;
     const uint32_t      *list;
+    const uint64_t      *hashes;
     feed_index_t        *ix;
     feed_catalog_t      *cat;
     float                v[3] = { 0, 0, 1 };
@@ -421,7 +422,7 @@ test_rank_index(void)
 
     n = feed_index_nearest(ix, v, 3, near, 4);
     CHECK_UINT(n, 3);
-    n = feed_index_members(ix, near[0], &list);
+    n = feed_index_members(ix, near[0], &list, &hashes);
     CHECK(n >= 25);
 
     for (i = 0; i < n; i++) {
