@@ -112,7 +112,7 @@ feed_rank_default_params(feed_rank_params_t *p)
     memset(p, 0, sizeof(feed_rank_params_t));
 
     p->page = 10;
-    p->candidates = 500;
+    p->candidates = 250;
     p->explore_share = 0.1f;
     p->zeitgeist_share = 0.1f;
     p->diversity = 0.3f;
