@@ -151,7 +151,8 @@ for my $bad ('{"events":[', 'NaN', '{"events":[{"impression":"a","watch_ms":NaN}
              '{"events":{}}', '{"events":[],"events":[]}', '', '[' . ('{},' x 100) . '{}]')
 {
     my ($st, $res) = post(\%jar_a, $bad);
-    is($st, 400, "malformed body '" . substr($bad, 0, 30) . "': 400");
+    is($st, 400, "malformed body '" . substr($bad, 0, 30) . "': 400")
+        or diag(explain($res));
     like(ref $res ? $res->{error} : $res, qr/./, '... with a reason');
 }
 

