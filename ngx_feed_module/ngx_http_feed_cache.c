@@ -91,8 +91,7 @@ ngx_http_feed_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_feed_main_conf_t *fmcf = conf;
 
-    u_char                  *p;
-    size_t                   meta, ring;
+    size_t                   meta, ring, zone;
     ssize_t                  size;
     ngx_int_t                n;
     ngx_str_t               *value, s, name;
@@ -101,34 +100,10 @@ ngx_http_feed_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    p = (u_char *) ngx_strlchr(value[1].data, value[1].data + value[1].len,
-                               ':');
-    if (p == NULL || p == value[1].data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "feed_cache_zone \"%V\": expected NAME:SIZE",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    name.data = value[1].data;
-    name.len = p - value[1].data;
-
-    s.data = p + 1;
-    s.len = value[1].data + value[1].len - s.data;
-
-    size = ngx_parse_size(&s);
-
-    if (size == NGX_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "feed_cache_zone \"%V\": invalid size \"%V\"",
-                           &name, &s);
-        return NGX_CONF_ERROR;
-    }
-
-    if (size < NGX_HTTP_FEED_CACHE_MIN) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "feed_cache_zone \"%V\": size %V is too small, "
-                           "the least useful size is 1m", &name, &s);
+    if (ngx_http_feed_zone_arg(cf, cmd, NGX_HTTP_FEED_CACHE_MIN,
+                               "the least useful size is 1m", &name, &zone)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -150,7 +125,7 @@ ngx_http_feed_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     cache->name = name;
-    cache->size = size;
+    cache->size = zone;
     feed_cache_default_params(&cache->params);
 
     for (i = 2; i < cf->args->nelts; i++) {
@@ -461,17 +436,14 @@ ngx_http_feed_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    if (shm_zone->shm.exists) {
-        cache->region = cache->shpool->data;
-        cache->region_size = cache->shpool->pfree << ngx_pagesize_shift;
-        return NGX_OK;
-    }
-
-    size = cache->shpool->pfree << ngx_pagesize_shift;
-
-    cache->region = ngx_slab_alloc(cache->shpool, size);
+    cache->region = ngx_http_feed_zone_region(shm_zone, &size);
     if (cache->region == NULL) {
         return NGX_ERROR;
+    }
+
+    if (shm_zone->shm.exists) {
+        cache->region_size = size;
+        return NGX_OK;
     }
 
     if (feed_cache_init(cache->region, size, cache->max_object,
@@ -486,8 +458,6 @@ ngx_http_feed_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     cache->region_size = size;
-    cache->shpool->data = cache->region;
-    cache->shpool->log_nomem = 0;
 
     return NGX_OK;
 }

@@ -78,24 +78,10 @@ ngx_http_feed_state_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_feed_main_conf_t *fmcf = conf;
 
-    u_char                 *p;
-    ssize_t                 size;
-    ngx_str_t              *value, s;
     ngx_http_feed_state_t  *st;
 
     if (fmcf->state) {
         return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    p = (u_char *) ngx_strlchr(value[1].data, value[1].data + value[1].len,
-                               ':');
-    if (p == NULL || p == value[1].data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "feed_state_zone \"%V\": expected NAME:SIZE",
-                           &value[1]);
-        return NGX_CONF_ERROR;
     }
 
     st = ngx_pcalloc(cf->pool, sizeof(ngx_http_feed_state_t));
@@ -103,31 +89,14 @@ ngx_http_feed_state_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    st->name.data = value[1].data;
-    st->name.len = p - value[1].data;
-
-    s.data = p + 1;
-    s.len = value[1].data + value[1].len - s.data;
-
-    size = ngx_parse_size(&s);
-
-    if (size == NGX_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "feed_state_zone \"%V\": invalid size \"%V\"",
-                           &st->name, &s);
+    if (ngx_http_feed_zone_arg(cf, cmd, 1024 * 1024, "at least 1m",
+                               &st->name, &st->size)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
-    if ((size_t) size < feed_state_min_size() + 256 * 1024) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "feed_state_zone \"%V\": size %V is too small, "
-                           "at least 1m", &st->name, &s);
-        return NGX_CONF_ERROR;
-    }
-
-    st->size = size;
-
-    st->shm_zone = ngx_shared_memory_add(cf, &st->name, size,
+    st->shm_zone = ngx_shared_memory_add(cf, &st->name, st->size,
                                          &ngx_http_feed_module);
     if (st->shm_zone == NULL) {
         return NGX_CONF_ERROR;
@@ -178,17 +147,14 @@ ngx_http_feed_state_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    if (shm_zone->shm.exists) {
-        st->region = st->shpool->data;
-        st->region_size = st->shpool->pfree << ngx_pagesize_shift;
-        return NGX_OK;
-    }
-
-    size = st->shpool->pfree << ngx_pagesize_shift;
-
-    st->region = ngx_slab_alloc(st->shpool, size);
+    st->region = ngx_http_feed_zone_region(shm_zone, &size);
     if (st->region == NULL) {
         return NGX_ERROR;
+    }
+
+    if (shm_zone->shm.exists) {
+        st->region_size = size;
+        return NGX_OK;
     }
 
     if (feed_state_init(st->region, size, NULL) != FEED_OK) {
@@ -199,8 +165,6 @@ ngx_http_feed_state_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     st->region_size = size;
-    st->shpool->data = st->region;
-    st->shpool->log_nomem = 0;
 
     return NGX_OK;
 }
@@ -910,7 +874,6 @@ ngx_http_feed_identify(ngx_http_request_t *r, ngx_http_feed_who_t *who,
     size_t                      len;
     ngx_str_t                   value;
     ngx_uint_t                  found;
-    ngx_table_elt_t            *h;
     ngx_http_feed_metrics_t    *m;
     ngx_http_feed_main_conf_t  *fmcf;
 
@@ -957,17 +920,7 @@ ngx_http_feed_identify(ngx_http_request_t *r, ngx_http_feed_who_t *who,
         return NGX_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Set-Cookie");
-    h->value.data = p;
+    value.data = p;
 
     p = ngx_cpymem(p, fmcf->cookie_name.data, fmcf->cookie_name.len);
     *p++ = '=';
@@ -979,7 +932,11 @@ ngx_http_feed_identify(ngx_http_request_t *r, ngx_http_feed_who_t *who,
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
     }
 
-    h->value.len = p - h->value.data;
+    value.len = p - value.data;
+
+    if (ngx_http_feed_add_header(r, "Set-Cookie", &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     m = ngx_http_feed_metrics(r);
 
@@ -1345,24 +1302,16 @@ ngx_http_feed_events_handler(ngx_http_request_t *r)
 {
     ngx_int_t                  rc;
     ngx_str_t                  allow;
-    ngx_table_elt_t           *h;
     ngx_http_feed_loc_conf_t  *flcf;
 
     ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_EVENTS);
 
     if (r->method != NGX_HTTP_POST) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        ngx_str_set(&allow, "POST");
+
+        if (ngx_http_feed_add_header(r, "Allow", &allow) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        ngx_str_set(&allow, "POST");
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Allow");
-        h->value = allow;
 
         return NGX_HTTP_NOT_ALLOWED;
     }
@@ -1681,10 +1630,10 @@ static ngx_int_t
 ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
     size_t len)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
+    ngx_int_t     rc;
+    ngx_str_t     cc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = len;
@@ -1692,17 +1641,11 @@ ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    ngx_str_set(&cc, "no-store");
+
+    if (ngx_http_feed_add_header(r, "Cache-Control", &cc) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     rc = ngx_http_send_header(r);
 

@@ -31,8 +31,6 @@ static void ngx_http_feed_media_warm(ngx_http_request_t *r,
     feed_path_t *path, feed_rendition_t *rend);
 static void ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind);
 static ngx_int_t ngx_http_feed_media_options(ngx_http_request_t *r);
-static ngx_int_t ngx_http_feed_add_header(ngx_http_request_t *r,
-    char *name, ngx_str_t *value);
 
 
 /* what a file name adds to the root, clip and rendition, NUL included */
@@ -657,7 +655,7 @@ ngx_http_feed_media_options(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_feed_add_header(ngx_http_request_t *r, char *name, ngx_str_t *value)
 {
     ngx_table_elt_t  *h;

@@ -1033,3 +1033,88 @@ ngx_http_feed_stages(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return NGX_CONF_OK;
 }
+
+
+/*
+ * A zone directive's first argument, NAME:SIZE, with SIZE at least "min"
+ * ("least" ends the message that says it is not).
+ */
+
+ngx_int_t
+ngx_http_feed_zone_arg(ngx_conf_t *cf, ngx_command_t *cmd, size_t min,
+    const char *least, ngx_str_t *name, size_t *size)
+{
+    u_char     *p;
+    ssize_t     n;
+    ngx_str_t  *value, s;
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strlchr(value[1].data, value[1].data + value[1].len,
+                               ':');
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V \"%V\": expected NAME:SIZE", &cmd->name,
+                           &value[1]);
+        return NGX_ERROR;
+    }
+
+    name->data = value[1].data;
+    name->len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    n = ngx_parse_size(&s);
+
+    if (n == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V \"%V\": invalid size \"%V\"", &cmd->name,
+                           name, &s);
+        return NGX_ERROR;
+    }
+
+    if ((size_t) n < min) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V \"%V\": size %V is too small, %s",
+                           &cmd->name, name, &s, least);
+        return NGX_ERROR;
+    }
+
+    *size = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A zone's region for the core: one allocation of all the slab pool's
+ * free pages, made when the zone is new; the pool itself is kept for its
+ * mutex, which nginx force-unlocks when a worker dies holding it.
+ */
+
+void *
+ngx_http_feed_zone_region(ngx_shm_zone_t *shm_zone, size_t *size)
+{
+    void             *region;
+    ngx_slab_pool_t  *shpool;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        *size = shpool->end - (u_char *) shpool->data;
+        return shpool->data;
+    }
+
+    *size = shpool->pfree << ngx_pagesize_shift;
+
+    region = ngx_slab_alloc(shpool, *size);
+    if (region == NULL) {
+        return NULL;
+    }
+
+    shpool->data = region;
+    shpool->log_nomem = 0;
+
+    return region;
+}

@@ -184,6 +184,11 @@ ngx_int_t ngx_http_feed_media_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip,
     uint64_t limit, ngx_str_t *query);
 
+ngx_int_t ngx_http_feed_zone_arg(ngx_conf_t *cf, ngx_command_t *cmd,
+    size_t min, const char *least, ngx_str_t *name, size_t *size);
+void *ngx_http_feed_zone_region(ngx_shm_zone_t *shm_zone, size_t *size);
+ngx_int_t ngx_http_feed_add_header(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
 char *ngx_http_feed_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_feed_cache_resolve(ngx_conf_t *cf,
