@@ -930,6 +930,20 @@ ngx_http_feed_fill_one(ngx_http_feed_fill_t *fill,
 
     cache = fill->cache;
 
+    if (!it->admitted) {
+
+        /* already there: nothing to open or read */
+
+        ngx_shmtx_lock(&cache->shpool->mutex);
+        rc = feed_cache_present_locked(cache->region, it->name.data,
+                                       it->name.len);
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+
+        if (rc) {
+            return NGX_OK;
+        }
+    }
+
     fd = ngx_open_file(it->name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {

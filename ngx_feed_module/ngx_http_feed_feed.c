@@ -1072,6 +1072,7 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
                                                          items[i].clip),
                                    feed_index_sound(fmcf->index,
                                                     items[i].clip));
+            feed_viewer_served(v, v->page);
             v->page++;
         }
 
@@ -1323,6 +1324,14 @@ ngx_http_feed_events_handler(ngx_http_request_t *r)
                       "feed_events: body of %O bytes, at most %uz",
                       r->headers_in.content_length_n,
                       flcf->events_max_body);
+
+        /* unread, the body would be taken for the next request */
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
         return ngx_http_feed_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                    "the batch is larger than "
                                    "feed_events_max_body");
@@ -1407,6 +1416,11 @@ ngx_http_feed_events_process(ngx_http_request_t *r)
 
         if (b->in_file) {
             size = (size_t) (b->file_last - b->file_pos);
+
+            if (size == 0) {
+                continue;
+            }
+
             rd = ngx_read_file(b->file, p, size, b->file_pos);
 
             if (rd != (ssize_t) size) {
@@ -1415,9 +1429,14 @@ ngx_http_feed_events_process(ngx_http_request_t *r)
 
             p += size;
 
-        } else {
+        } else if (b->last != b->pos) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
         }
+    }
+
+    if (len == 0) {
+        return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
+                                   "empty body: expected a JSON batch");
     }
 
     /* only the viewer an impression was served to may report on it */
@@ -1521,9 +1540,23 @@ ngx_http_feed_events_process(ngx_http_request_t *r)
             continue;
         }
 
-        if (v && feed_viewer_reported(v, imp[i].hash)) {
+        switch (v ? feed_viewer_report(v, imp[i].position) : FEED_ERROR) {
+
+        case FEED_OK:
+            break;
+
+        case FEED_DECLINED:
             result[i] = NGX_HTTP_FEED_EV_DUPLICATE;
             ev[i].error = "duplicate";
+            continue;
+
+        default:
+
+            /* older than the viewer's window, or the viewer's record is
+             * new (evicted since): its reports cannot be told apart */
+
+            result[i] = NGX_HTTP_FEED_EV_EXPIRED;
+            ev[i].error = "impression expired";
             continue;
         }
 

@@ -144,6 +144,8 @@ nginx_stop($ngx);
 
 my $errors = read_file("$dir/prefix/logs/error.log");
 unlike($errors, qr/\[(alert|crit)\]/, 'no alert or crit in the error log');
+unlike($errors, qr/exited with code [1-9]/,
+       'no worker exited with an error (a sanitizer report, say)');
 unlike($errors, qr/feed_cache fill: /, 'no failed fill');
 
 done_testing();

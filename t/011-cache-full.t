@@ -102,6 +102,7 @@ nginx_stop($ngx);
 for my $p (qw(off lfu)) {
     my $errors = read_file("$dir/prefix-$p/logs/error.log");
     unlike($errors, qr/\[(alert|crit|error)\]/, "$p: no error in the log");
+    unlike($errors, qr/exited with code [1-9]/, "$p: no worker exited badly");
 }
 
 done_testing();

@@ -21,7 +21,7 @@ use FeedTest;
 
 my $fx = feed_fixtures();
 my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
-my $dir = tempdir('feed-cache-kill-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $dir = tempdir('feed-cache-kill-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP});
 my ($catalog, $media) = feed_many_clips($dir, 30);
 
 my $seconds = $ENV{FEED_KILL_SECONDS} || 6;

@@ -9,8 +9,10 @@ use warnings;
 
 use lib 't/lib';
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
+use Time::HiRes qw(time);
 use FeedTest;
 
 my $fx = feed_fixtures();
@@ -156,6 +158,62 @@ for my $bad ('{"events":[', 'NaN', '{"events":[{"impression":"a","watch_ms":NaN}
     like(ref $res ? $res->{error} : $res, qr/./, '... with a reason');
 }
 
+# more impressions than any ring would hold: a replay is still a duplicate
+
+my %jar_d;
+my (@imps, $taken);
+
+while (@imps < 70) {
+    my $items = page(\%jar_d, 10)->{items};
+    last unless @$items;
+    push @imps, map { $_->{impression} } @$items;
+}
+
+for (my $i = 0; $i < @imps; $i += 10) {
+    my $last = $i + 9 < $#imps ? $i + 9 : $#imps;
+    my ($st, $res) = post(\%jar_d, [ map { { impression => $_, watch_ms => 1000 } }
+                                     @imps[$i .. $last] ]);
+    $taken += $res->{accepted} if $st == 200;
+}
+
+is($taken, scalar(@imps), scalar(@imps) . ' impressions, all taken once');
+ok(@imps > 64, 'more than 64 of them');
+
+($s, $r) = post(\%jar_d, [ map { { impression => $_, watch_ms => 1000 } }
+                            @imps[0 .. 9] ]);
+is($r->{accepted}, 0, 'the first 10 again: none taken');
+is_deeply([ map { $_->{reason} } @{ $r->{results} } ],
+          [ ('duplicate') x 10 ], '... all duplicates');
+
+# a body over feed_events_max_body is refused, and its bytes are never
+# read as a request of their own on the same connection
+
+{
+    my $smuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    my $body = $smuggled . (' ' x 70000);
+    my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                     Timeout => 5) or die;
+
+    print $sock "POST /feed/events HTTP/1.1\r\nHost: x\r\n"
+              . "Content-Length: " . length($body) . "\r\n\r\n" . $body;
+
+    my $got = '';
+    my $end = time() + 2;
+
+    while (time() < $end) {
+        my $rin = '';
+        vec($rin, fileno($sock), 1) = 1;
+        last unless select(my $rout = $rin, undef, undef, 0.3);
+        last unless sysread($sock, my $buf, 65536);
+        $got .= $buf;
+    }
+
+    close $sock;
+
+    my @status = $got =~ m{^HTTP/1\.1 (\d+)}mg;
+    is_deeply(\@status, [413], 'an oversized body: one 413, nothing more');
+}
+
 # a viewer posting too fast
 
 my %jar_c;
@@ -174,6 +232,8 @@ nginx_stop($ngx);
 
 my $errors = read_file("$dir/prefix/logs/error.log");
 unlike($errors, qr/\[(alert|crit|emerg)\]/, 'no alert in the error log');
+unlike($errors, qr/exited with code [1-9]/,
+       'no worker exited with an error (a sanitizer report, say)');
 like(read_file("$dir/prefix/logs/stderr.log") . $errors,
      qr/feed_block: \d+ of \d+ clips blocked/, 'blocks logged at start');
 

@@ -301,7 +301,11 @@ feed_cache_layout(feed_cache_hdr_t *h, size_t size, size_t max_object,
     h->nghosts = h->nslots;
     h->ghost = off;
     off += h->nghosts * sizeof(uint32_t);
-    h->npins = p->pins ? p->pins : 1024;
+    h->npins = p->pins ? p->pins : size / (64 * 1024);
+
+    if (!p->pins) {
+        h->npins = h->npins < 64 ? 64 : h->npins > 4096 ? 4096 : h->npins;
+    }
 
     if (h->npins > ((uint64_t) 1 << 24)) {
         return FEED_ERROR;
@@ -1913,6 +1917,30 @@ feed_cache_reap_locked(void *region)
     h->busy = 0;
 
     return n;
+}
+
+
+/* whether a key is in the cache (valid or being filled); counts nothing */
+
+int
+feed_cache_present_locked(void *region, const void *key, size_t key_len)
+{
+    int                rc;
+    uint64_t           i;
+    feed_cache_hdr_t  *h;
+
+    h = feed_cache_hdr(region);
+
+    if (h == NULL || h->busy || key_len == 0
+        || key_len > FEED_CACHE_KEY_MAX)
+    {
+        return 0;
+    }
+
+    rc = feed_cache_find(h, feed_cache_hash(key, key_len), key, key_len,
+                         &i);
+
+    return rc == FEED_OK;
 }
 
 

@@ -59,7 +59,8 @@ typedef struct {
     uint64_t        sketch_width;    /* counters per row; 0: 2 * objects */
     uint64_t        sample;          /* lookups between two halvings of
                                         the sketch; 0: 3 * objects */
-    uint64_t        pins;            /* pins held at once; 0: 1024 */
+    uint64_t        pins;            /* pins held at once; 0: size / 64 KiB,
+                                        64 to 4096 */
     uint64_t        pin_timeout;     /* pins of owner 0; 0: 60 */
     uint32_t        move_max_pct;    /* second chance only for objects up
                                         to this % of the ring; 0: off */
@@ -121,6 +122,8 @@ int feed_cache_warm_locked(void *region, const void *key, size_t key_len,
 int feed_cache_commit_locked(void *region, const feed_cache_ref_t *ref);
 void feed_cache_abort_locked(void *region, const feed_cache_ref_t *ref);
 
+int feed_cache_present_locked(void *region, const void *key,
+    size_t key_len);
 uint64_t feed_cache_reap_locked(void *region);
 void feed_cache_purge_locked(void *region);
 void feed_cache_stats_locked(void *region, feed_cache_stats_t *st);

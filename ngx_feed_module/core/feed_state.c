@@ -1346,37 +1346,47 @@ feed_viewer_liked(const feed_viewer_t *v, uint64_t clips[FEED_STATE_LIKED])
 
 
 /*
- * 1 if this impression was reported before (among the last 64 new
- * ones); else it is recorded, counted in v->events, and 0 returned.
+ * Reports are kept by position: "reported" is a bitmap of the last
+ * FEED_STATE_WINDOW positions handed out to the viewer (v->page counts
+ * them), so a duplicate is found however many impressions came between,
+ * and an impression older than the window, or never served to this
+ * record (a viewer evicted and back), is refused rather than counted.
  */
 
-int
-feed_viewer_reported(feed_viewer_t *v, uint64_t imp_hash)
+void
+feed_viewer_served(feed_viewer_t *v, uint32_t position)
 {
-    unsigned  i, n, pos;
+    uint32_t  bit;
 
-    n = v->reported_n < FEED_STATE_REPORTED ? v->reported_n
-                                            : FEED_STATE_REPORTED;
-    pos = v->reported_pos % FEED_STATE_REPORTED;
+    bit = position % FEED_STATE_WINDOW;
+    v->reported[bit / 64] &= ~((uint64_t) 1 << (bit % 64));
+}
 
-    for (i = 0; i < n; i++) {
-        if (v->reported[(pos + FEED_STATE_REPORTED - 1 - i)
-                        % FEED_STATE_REPORTED]
-            == imp_hash)
-        {
-            return 1;
-        }
+
+int
+feed_viewer_report(feed_viewer_t *v, uint32_t position)
+{
+    uint32_t  bit;
+    uint64_t  mask;
+
+    if (position >= v->page || v->page - position > FEED_STATE_WINDOW) {
+        return FEED_ERROR;
     }
 
-    v->reported[pos] = imp_hash;
-    v->reported_pos = (uint8_t) ((pos + 1) % FEED_STATE_REPORTED);
-    v->reported_n = (uint8_t) (n < FEED_STATE_REPORTED ? n + 1 : n);
+    bit = position % FEED_STATE_WINDOW;
+    mask = (uint64_t) 1 << (bit % 64);
+
+    if (v->reported[bit / 64] & mask) {
+        return FEED_DECLINED;
+    }
+
+    v->reported[bit / 64] |= mask;
 
     if (v->events < UINT32_MAX) {
         v->events++;
     }
 
-    return 0;
+    return FEED_OK;
 }
 
 

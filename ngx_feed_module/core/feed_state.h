@@ -53,6 +53,8 @@
 #define FEED_STATE_RECENT       8
 #define FEED_STATE_LIKED        8
 #define FEED_STATE_REPORTED     64
+#define FEED_STATE_WINDOW       (FEED_STATE_REPORTED * 64)  /* positions
+                                          whose reports are remembered */
 
 #define FEED_STATE_INTERESTS    4      /* interest vectors at most */
 #define FEED_STATE_NEW_TASTE    0.3    /* below this cosine to every
@@ -94,7 +96,8 @@ typedef struct {
     uint32_t        creators[FEED_STATE_RECENT];     /* [200] */
     uint32_t        sounds[FEED_STATE_RECENT];       /* [232] */
     uint64_t        liked[FEED_STATE_LIKED];         /* [264] */
-    uint64_t        reported[FEED_STATE_REPORTED];   /* [328] */
+    uint64_t        reported[FEED_STATE_REPORTED];   /* [328] a bitmap
+                                        of positions reported */
     uint64_t        seen[2][FEED_STATE_SEEN_BITS / 64];  /* [840] */
 } feed_viewer_t;
 
@@ -215,7 +218,8 @@ void feed_viewer_liked_add(feed_viewer_t *v, uint64_t clip_hash);
 unsigned feed_viewer_liked(const feed_viewer_t *v,
     uint64_t clips[FEED_STATE_LIKED]);
 
-int feed_viewer_reported(feed_viewer_t *v, uint64_t imp_hash);
+void feed_viewer_served(feed_viewer_t *v, uint32_t position);
+int feed_viewer_report(feed_viewer_t *v, uint32_t position);
 int feed_viewer_allow(feed_viewer_t *v, uint64_t now_ms, double rate_per_s,
     double burst);
 unsigned feed_viewer_interests(unsigned dim);

@@ -27,6 +27,10 @@ our @EXPORT = qw(feed_fixtures feed_token feed_key feed_defaults http_get
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
+# every nginx started and not yet stopped, stopped if the test dies
+
+my %RUNNING;
+
 
 sub feed_fixtures {
     my $dir = "$ROOT/t/fixtures";
@@ -408,7 +412,9 @@ sub nginx_start {
                 && IO::Socket::INET->new(PeerAddr => "127.0.0.1:$opt{port}");
         if ($s) {
             close $s;
-            return { pid => $pid, dir => $dir, port => $opt{port} };
+            $RUNNING{$pid} = { pid => $pid, dir => $dir, port => $opt{port},
+                               owner => $$ };
+            return $RUNNING{$pid};
         }
 
         sleep 0.02;
@@ -420,10 +426,21 @@ sub nginx_start {
 }
 
 
+END {
+    my $status = $?;
+
+    # only in the process that started them: not in forked clients
+
+    nginx_stop($_) for grep { $_->{owner} == $$ } values %RUNNING;
+    $? = $status;
+}
+
 sub nginx_stop {
     my ($ngx) = @_;
 
     return unless $ngx && $ngx->{pid};
+
+    delete $RUNNING{ $ngx->{pid} };
 
     kill 'QUIT', $ngx->{pid};
 

@@ -435,43 +435,49 @@ test_state_seen(void)
 static void
 test_state_reported(void)
 {
-    unsigned        i;
+    uint32_t        i;
     feed_viewer_t  *v;
 
     v = feed_unit_alloc(sizeof(feed_viewer_t));
     memset(v, 0, sizeof(feed_viewer_t));
 
-    CHECK_INT(feed_viewer_reported(v, 0), 0);
-    CHECK_INT(feed_viewer_reported(v, 0), 1);
-    CHECK_INT(feed_viewer_reported(v, 5), 0);
-    CHECK_INT(feed_viewer_reported(v, 5), 1);
-    CHECK_INT(feed_viewer_reported(v, 0), 1);
+    /* nothing served yet: nothing to report on */
+
+    CHECK_INT(feed_viewer_report(v, 0), FEED_ERROR);
+
+    for (i = 0; i < 100; i++) {
+        feed_viewer_served(v, v->page++);
+    }
+
+    CHECK_INT(feed_viewer_report(v, 0), FEED_OK);
+    CHECK_INT(feed_viewer_report(v, 0), FEED_DECLINED);
+    CHECK_INT(feed_viewer_report(v, 99), FEED_OK);
+    CHECK_INT(feed_viewer_report(v, 100), FEED_ERROR);
     CHECK_UINT(v->events, 2);
 
-    for (i = 0; i < FEED_STATE_REPORTED - 2; i++) {
-        CHECK_INT(feed_viewer_reported(v, 1000 + i), 0);
+    /* all of them, then all again: every second report is a duplicate,
+     * however many came between */
+
+    for (i = 1; i < 99; i++) {
+        CHECK_INT(feed_viewer_report(v, i), FEED_OK);
     }
 
-    CHECK_INT(feed_viewer_reported(v, 0), 1);
-    CHECK_INT(feed_viewer_reported(v, 5), 1);
-    CHECK_UINT(v->events, FEED_STATE_REPORTED);
-
-    /* one more: the oldest (0) is forgotten, the rest are remembered */
-
-    CHECK_INT(feed_viewer_reported(v, 2000), 0);
-    CHECK_INT(feed_viewer_reported(v, 5), 1);
-
-    for (i = 0; i < FEED_STATE_REPORTED - 2; i++) {
-        CHECK_INT(feed_viewer_reported(v, 1000 + i), 1);
+    for (i = 0; i < 100; i++) {
+        CHECK_INT(feed_viewer_report(v, i), FEED_DECLINED);
     }
 
-    CHECK_INT(feed_viewer_reported(v, 0), 0);
-    CHECK_UINT(v->events, FEED_STATE_REPORTED + 2);
+    CHECK_UINT(v->events, 100);
 
-    v->reported_pos = 250;
-    v->reported_n = 250;
-    CHECK_INT(feed_viewer_reported(v, 7777), 0);
-    CHECK_INT(feed_viewer_reported(v, 7777), 1);
+    /* a window later, the old positions are refused, the new ones fresh */
+
+    for (i = 0; i < FEED_STATE_WINDOW; i++) {
+        feed_viewer_served(v, v->page++);
+    }
+
+    CHECK_INT(feed_viewer_report(v, 99), FEED_ERROR);
+    CHECK_INT(feed_viewer_report(v, 100), FEED_OK);
+    CHECK_INT(feed_viewer_report(v, v->page - 1), FEED_OK);
+    CHECK_INT(feed_viewer_report(v, v->page - 1), FEED_DECLINED);
 }
 
 
@@ -974,7 +980,8 @@ work(void *s, unsigned n, uint32_t now)
 
         feed_viewer_seen_add(v, clip_hash(n));
         feed_viewer_learn(v, e, 16, (n & 1) ? 1.0f : -0.5f);
-        (void) feed_viewer_reported(v, n / 3);
+        feed_viewer_served(v, v->page);
+        (void) feed_viewer_report(v, n % (v->page + 1));
         (void) feed_viewer_allow(v, 1000 + now, 10, 20);
         feed_viewer_recent_add(v, n, n * 3);
         feed_viewer_liked_add(v, n / 5);
