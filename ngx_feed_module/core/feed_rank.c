@@ -113,7 +113,7 @@ feed_rank_default_params(feed_rank_params_t *p)
 
     p->page = 10;
     p->candidates = 250;
-    p->explore_share = 0.1f;
+    p->explore_share = 0.05f;
     p->zeitgeist_share = 0.1f;
     p->diversity = 0.3f;
     p->freshness_halflife = 2 * 86400;
@@ -504,16 +504,19 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
     /* the slots: exploration and zeitgeist spread over the page */
 
-    nexp = (uint32_t) (p->explore_share * (float) n + 0.5f);
-    nzg = (uint32_t) (p->zeitgeist_share * (float) n);
+    /*
+     * share x n slots on average: the whole part on every page, one more
+     * with the fraction's chance, so that small shares of small pages
+     * still come out right over many pages
+     */
 
-    if (p->explore_share > 0 && nexp == 0) {
-        nexp = 1;
-    }
+    w = p->explore_share * (float) n;
+    nexp = (uint32_t) w;
+    nexp += feed_rank_uniform(rk) < (double) (w - (float) nexp);
 
-    if (p->zeitgeist_share > 0 && nzg == 0) {
-        nzg = 1;
-    }
+    w = p->zeitgeist_share * (float) n;
+    nzg = (uint32_t) w;
+    nzg += feed_rank_uniform(rk) < (double) (w - (float) nzg);
 
     memset(kind, FEED_SLOT_PERSONAL, sizeof(kind));
 

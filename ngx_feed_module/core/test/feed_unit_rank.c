@@ -264,6 +264,9 @@ test_rank_slots(void)
 
     cat = load(&ix);
     feed_rank_default_params(&p);
+    p.explore_share = 0.1f;         /* one slot a page, exactly */
+    p.zeitgeist_share = 0.1f;
+
     /*
      * Clips 0..59 are out of the fresh pool; 30, 33, 36 (topic 0) and 31
      * (topic 1) are rising; the viewer likes topic 0, and clip 1, whose
