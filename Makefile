@@ -201,6 +201,14 @@ bench-feed-quality: build
 bench-feed: build
 	@bench/feed.sh
 
+# Feed manifests per second with no Lua hook against the calm-feed hook,
+# JIT off and on.
+
+.PHONY: bench-lua
+
+bench-lua: build
+	@bench/lua.sh
+
 $(BUILD)/catalog-bench: tools/catalog-bench.c $(CORE_SRCS) $(CORE_HDRS) \
         | $(BUILD)/.deps
 	$(CC) $(UNIT_CFLAGS) -o $@ tools/catalog-bench.c $(CORE_SRCS) \

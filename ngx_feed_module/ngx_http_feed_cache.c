@@ -1077,7 +1077,7 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
                                     1);
     }
 
-    size = 16384 + fmcf->caches.nelts * 2048;
+    size = 20480 + fmcf->caches.nelts * 2048;
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -1141,6 +1141,7 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
 
     p = ngx_http_feed_status_caches(r, p, last, &fmcf->caches);
     p = ngx_http_feed_status_feed(r, p, last);
+    p = ngx_http_feed_status_lua(r, p, last);
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

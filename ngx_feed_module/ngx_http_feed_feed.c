@@ -977,8 +977,10 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
     ngx_http_feed_who_t         who;
     ngx_http_feed_state_t      *state;
     ngx_http_feed_metrics_t    *m;
+    feed_rank_hook_pt           hook;
     ngx_http_feed_loc_conf_t   *flcf;
     ngx_http_feed_main_conf_t  *fmcf;
+    ngx_http_feed_lua_call_t    lua;
 
     ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_MANIFEST);
 
@@ -1053,9 +1055,20 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
     rv.seen = ngx_http_feed_seen;
     rv.seen_data = &snap;
 
+    hook = NULL;
+
+    if (flcf->lua_hook) {
+        lua.r = r;
+        lua.hook = flcf->lua_hook;
+        lua.time_limit = flcf->lua_time_limit;
+        lua.viewer = &rv;
+        lua.now = now;
+        hook = ngx_http_feed_lua_rank;
+    }
+
     n = feed_rank_page(fmcf->catalog, fmcf->index, &flcf->rank, &rv, now,
                        (uint64_t) ngx_random() << 31 ^ ngx_current_msec,
-                       NULL, NULL, items, (uint32_t) want);
+                       hook, &lua, items, (uint32_t) want);
 
     /* what was shown: the viewer's seen set, the clips' impressions */
 

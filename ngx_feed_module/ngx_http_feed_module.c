@@ -35,6 +35,7 @@ static char *ngx_http_feed_cache_warm_check(ngx_conf_t *cf, void *post,
 static ngx_int_t ngx_http_feed_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_feed_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_feed_init_process(ngx_cycle_t *cycle);
+static void ngx_http_feed_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_feed_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_http_feed_stages(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -332,6 +333,49 @@ static ngx_command_t  ngx_http_feed_commands[] = {
       offsetof(ngx_http_feed_loc_conf_t, events_max_body),
       NULL },
 
+    { ngx_string("feed_rank_by_lua_block"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_BLOCK
+                        |NGX_CONF_NOARGS,
+      ngx_http_feed_lua_block,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_rank_by_lua_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_feed_lua_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_lua_time_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, lua_time_limit),
+      NULL },
+
+    { ngx_string("feed_lua_package_path"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, lua_package_path),
+      NULL },
+
+    { ngx_string("feed_lua_memory_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, lua_memory_limit),
+      NULL },
+
+    { ngx_string("feed_lua_jit"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_feed_main_conf_t, lua_jit),
+      NULL },
+
     { ngx_string("feed_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_feed_status,
@@ -368,7 +412,7 @@ ngx_module_t  ngx_http_feed_module = {
     ngx_http_feed_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_feed_exit_process,            /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -415,6 +459,8 @@ ngx_http_feed_create_main_conf(ngx_conf_t *cf)
     fmcf->trend_half_life = NGX_CONF_UNSET;
     fmcf->clusters = NGX_CONF_UNSET_UINT;
     fmcf->fresh_window = NGX_CONF_UNSET;
+    fmcf->lua_memory_limit = NGX_CONF_UNSET_SIZE;
+    fmcf->lua_jit = NGX_CONF_UNSET;
 
     return fmcf;
 }
@@ -449,7 +495,7 @@ ngx_http_feed_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_feed_lua_init_main_conf(cf, fmcf);
 }
 
 
@@ -492,6 +538,8 @@ ngx_http_feed_create_loc_conf(ngx_conf_t *cf)
     flcf->events_rate = NGX_CONF_UNSET_UINT;
     flcf->events_burst = NGX_CONF_UNSET_UINT;
     flcf->events_max_body = NGX_CONF_UNSET_SIZE;
+    flcf->lua_hook = NGX_CONF_UNSET_PTR;
+    flcf->lua_time_limit = NGX_CONF_UNSET_MSEC;
 
     for (i = 0; i < 32; i++) {
         flcf->weight[i] = NGX_HTTP_FEED_WEIGHT_UNSET;
@@ -540,6 +588,16 @@ ngx_http_feed_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (ngx_http_feed_merge_rank(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_ptr_value(conf->lua_hook, prev->lua_hook, NULL);
+    ngx_conf_merge_msec_value(conf->lua_time_limit, prev->lua_time_limit,
+                              10);
+
+    if (conf->lua_time_limit == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_lua_time_limit\" must be at least 1ms");
         return NGX_CONF_ERROR;
     }
 
@@ -988,7 +1046,18 @@ ngx_http_feed_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_feed_feed_init_process(cycle);
+    if (ngx_http_feed_feed_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_feed_lua_init_process(cycle);
+}
+
+
+static void
+ngx_http_feed_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_feed_lua_exit_process(cycle);
 }
 
 

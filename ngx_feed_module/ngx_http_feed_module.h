@@ -59,6 +59,15 @@
 #define NGX_HTTP_FEED_CACHE_ERROR    7
 #define NGX_HTTP_FEED_CACHE_N        8
 
+/* Lua ranking hooks: why a call was served with the C ranking */
+
+#define NGX_HTTP_FEED_LUA_ERROR      0     /* raised an error */
+#define NGX_HTTP_FEED_LUA_TIMEOUT    1     /* ran past feed_lua_time_limit */
+#define NGX_HTTP_FEED_LUA_MEMORY     2     /* feed_lua_memory_limit */
+#define NGX_HTTP_FEED_LUA_RESULT     3     /* returned a malformed result */
+#define NGX_HTTP_FEED_LUA_NOHOOK     4     /* failed to load at start */
+#define NGX_HTTP_FEED_LUA_FAIL_N     5
+
 
 typedef struct {
     ngx_atomic_t              requests[NGX_HTTP_FEED_REQ_N];
@@ -74,7 +83,39 @@ typedef struct {
     ngx_atomic_t              rate_limited;
     ngx_atomic_t              catalog_appended;
     ngx_atomic_t              state_full;
+    ngx_atomic_t              lua_calls;
+    ngx_atomic_t              lua_failures[NGX_HTTP_FEED_LUA_FAIL_N];
+    ngx_atomic_t              lua_nonfinite;
+    ngx_atomic_t              lua_unknown_ids;
+    ngx_atomic_t              lua_dropped;
+    ngx_atomic_t              lua_restarts;
 } ngx_http_feed_metrics_t;
+
+
+typedef struct ngx_http_feed_lua_vm_s  ngx_http_feed_lua_vm_t;
+
+
+/* a ranking hook: compiled at configuration time, loaded per worker */
+
+typedef struct {
+    ngx_str_t                 name;         /* file, or conf file:line */
+    u_char                   *code;         /* LuaJIT bytecode */
+    size_t                    len;
+    int                       ref;          /* per worker: its function */
+    time_t                    logged;       /* per worker: errors logged */
+    ngx_uint_t                quiet;        /*   at most once a second */
+} ngx_http_feed_lua_hook_t;
+
+
+/* one call of a hook: what the manifest handler knows of the request */
+
+typedef struct {
+    ngx_http_request_t              *r;
+    ngx_http_feed_lua_hook_t        *hook;
+    ngx_msec_t                       time_limit;
+    const feed_rank_viewer_t        *viewer;
+    uint32_t                         now;
+} ngx_http_feed_lua_call_t;
 
 
 typedef struct {
@@ -138,6 +179,12 @@ typedef struct {
     feed_index_t             *index;
     off_t                     catalog_offset;
     ngx_flag_t                feed;         /* a feed location exists */
+
+    ngx_array_t              *lua_hooks;    /* ngx_http_feed_lua_hook_t * */
+    ngx_str_t                 lua_package_path;
+    size_t                    lua_memory_limit;
+    ngx_flag_t                lua_jit;
+    ngx_http_feed_lua_vm_t   *lua_vm;       /* per worker */
 } ngx_http_feed_main_conf_t;
 
 
@@ -172,6 +219,9 @@ typedef struct {
     ngx_uint_t                events_burst;
     size_t                    events_max_body;
     feed_rank_params_t        rank;         /* merged from the above */
+
+    ngx_http_feed_lua_hook_t *lua_hook;     /* NULL: none */
+    ngx_msec_t                lua_time_limit;
 } ngx_http_feed_loc_conf_t;
 
 
@@ -226,6 +276,18 @@ ngx_int_t ngx_http_feed_feed_postconf(ngx_conf_t *cf,
     ngx_http_feed_main_conf_t *fmcf);
 ngx_int_t ngx_http_feed_feed_init_process(ngx_cycle_t *cycle);
 u_char *ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p,
+    u_char *last);
+
+char *ngx_http_feed_lua_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_feed_lua_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_feed_lua_init_main_conf(ngx_conf_t *cf,
+    ngx_http_feed_main_conf_t *fmcf);
+ngx_int_t ngx_http_feed_lua_init_process(ngx_cycle_t *cycle);
+void ngx_http_feed_lua_exit_process(ngx_cycle_t *cycle);
+int ngx_http_feed_lua_rank(void *data, const feed_catalog_t *cat,
+    feed_cand_t *cands, uint32_t n);
+u_char *ngx_http_feed_status_lua(ngx_http_request_t *r, u_char *p,
     u_char *last);
 
 
