@@ -63,6 +63,7 @@ struct ngx_http_feed_lua_vm_s {
     int                         creators;
     int                         sounds;
     int                         tags;
+    int                         tagsets;     /* by interned tag list */
     int                         reasons;
     ngx_uint_t                  cached;
 
@@ -123,6 +124,7 @@ static ngx_int_t ngx_http_feed_lua_value(lua_State *L,
 static uint32_t ngx_http_feed_lua_find(ngx_http_feed_lua_vm_t *vm,
     const char *id, size_t len);
 static int ngx_http_feed_lua_cands_index(lua_State *L);
+static int ngx_http_feed_lua_tagged(lua_State *L);
 static int ngx_http_feed_lua_ctx_index(lua_State *L);
 static int ngx_http_feed_lua_readonly(lua_State *L);
 static void ngx_http_feed_lua_cached(lua_State *L, ngx_http_feed_lua_vm_t *vm,
@@ -941,6 +943,8 @@ ngx_http_feed_lua_setup(lua_State *L)
     vm->sounds = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     vm->tags = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    vm->tagsets = luaL_ref(L, LUA_REGISTRYINDEX);
 
     lua_createtable(L, FEED_REASONS, 0);
 
@@ -1229,6 +1233,8 @@ ngx_http_feed_lua_collect(lua_State *L)
         lua_rawseti(L, LUA_REGISTRYINDEX, vm->sounds);
         lua_newtable(L);
         lua_rawseti(L, LUA_REGISTRYINDEX, vm->tags);
+        lua_newtable(L);
+        lua_rawseti(L, LUA_REGISTRYINDEX, vm->tagsets);
     }
 
     lua_gc(L, LUA_GCCOLLECT, 0);
@@ -1568,6 +1574,120 @@ ngx_http_feed_lua_find(ngx_http_feed_lua_vm_t *vm, const char *id,
  * only for the fields it reads.
  */
 
+/*
+ * c.tagged{ "a", "b", ... }: for each candidate the first of its tags
+ * found in the list, or false; matched in C, each distinct tag string of
+ * the catalog compared once a call, so that a guardrail on a few tags
+ * need not walk every candidate's tag list in Lua.
+ */
+
+#define NGX_HTTP_FEED_LUA_TAGGED_MAX   32
+#define NGX_HTTP_FEED_LUA_MEMO         1024
+
+static int
+ngx_http_feed_lua_tagged(lua_State *L)
+{
+    int                      m;
+    size_t                   len[NGX_HTTP_FEED_LUA_TAGGED_MAX];
+    uint32_t                 i, t, h, n, nt;
+    uintptr_t                key;
+    const char              *name[NGX_HTTP_FEED_LUA_TAGGED_MAX], *tag;
+    const feed_clip_t       *clip;
+    const feed_catalog_t    *cat;
+    ngx_http_feed_lua_vm_t  *vm;
+
+    static uintptr_t         memo_key[NGX_HTTP_FEED_LUA_MEMO];
+    static int               memo_val[NGX_HTTP_FEED_LUA_MEMO];
+
+    vm = lua_touserdata(L, lua_upvalueindex(1));
+
+    if (vm->call == NULL) {
+        return luaL_error(L, "c.tagged called after its hook returned");
+    }
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+
+    n = (uint32_t) lua_objlen(L, 1);
+
+    if (n > NGX_HTTP_FEED_LUA_TAGGED_MAX) {
+        return luaL_error(L, "c.tagged takes at most %d tags",
+                          NGX_HTTP_FEED_LUA_TAGGED_MAX);
+    }
+
+    for (i = 0; i < n; i++) {
+        lua_rawgeti(L, 1, (int) i + 1);
+
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            return luaL_error(L, "c.tagged takes a list of strings");
+        }
+
+        name[i] = lua_tolstring(L, -1, &len[i]);
+        lua_pop(L, 1);      /* still referenced by the list */
+    }
+
+    ngx_memzero(memo_key, sizeof(memo_key));
+
+    cat = vm->cat;
+
+    /* the tag lists are spread over the catalog: loaded in a tight loop
+     * first, their cache misses overlap */
+
+    for (i = 0; i < vm->n; i++) {
+        vm->ntags[i] = feed_clip_ntags(cat, feed_catalog_clip(cat,
+                                           vm->cands[vm->pos[i]].clip));
+    }
+
+    lua_createtable(L, (int) vm->n, 0);
+
+    for (i = 0; i < vm->n; i++) {
+        clip = feed_catalog_clip(cat, vm->cands[vm->pos[i]].clip);
+        nt = vm->ntags[i];
+        m = -1;
+
+        for (t = 0; t < nt && m < 0; t++) {
+            tag = feed_clip_tag(cat, clip, t);
+            key = (uintptr_t) tag;
+
+            /* tag strings are interned: one comparison per string */
+
+            for (h = (uint32_t) (key >> 3) % NGX_HTTP_FEED_LUA_MEMO;
+                 memo_key[h] && memo_key[h] != key;
+                 h = (h + 1) % NGX_HTTP_FEED_LUA_MEMO)
+            {
+                /* void */
+            }
+
+            if (memo_key[h] == key) {
+                m = memo_val[h];
+                continue;
+            }
+
+            for (m = (int) n - 1; m >= 0; m--) {
+                if (ngx_strlen(tag) == len[m]
+                    && ngx_strncmp(tag, name[m], len[m]) == 0)
+                {
+                    break;
+                }
+            }
+
+            memo_key[h] = key;
+            memo_val[h] = m;
+        }
+
+        if (m >= 0) {
+            lua_rawgeti(L, 1, m + 1);
+
+        } else {
+            lua_pushboolean(L, 0);
+        }
+
+        lua_rawseti(L, -2, (int) i + 1);
+    }
+
+    return 1;
+}
+
+
 static int
 ngx_http_feed_lua_cands_index(lua_State *L)
 {
@@ -1636,11 +1756,32 @@ ngx_http_feed_lua_cands_index(lua_State *L)
                                                vm->cands[vm->pos[i]].clip));
         }
 
+        /*
+         * The catalog interns tag lists: clips with the same tags share
+         * one list, and here one (read-only) table, cached by the list.
+         */
+
+        lua_rawgeti(L, LUA_REGISTRYINDEX, vm->tagsets);
+
         for (i = 0; i < vm->n; i++) {
-            ngx_http_feed_lua_clip_tags(L, vm, vm->cands[vm->pos[i]].clip,
-                                        vm->ntags[i]);
-            lua_rawseti(L, -2, (int) i + 1);
+            clip = feed_catalog_clip(cat, vm->cands[vm->pos[i]].clip);
+
+            lua_rawgeti(L, -1, (int) clip->tags + 1);
+
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                ngx_http_feed_lua_clip_tags(L, vm,
+                                            vm->cands[vm->pos[i]].clip,
+                                            vm->ntags[i]);
+                lua_pushvalue(L, -1);
+                lua_rawseti(L, -3, (int) clip->tags + 1);
+                vm->cached++;
+            }
+
+            lua_rawseti(L, -3, (int) i + 1);
         }
+
+        lua_pop(L, 1);
 
     } else if (len == 3 && ngx_strncmp(key, "age", 3) == 0) {
         for (i = 0; i < vm->n; i++) {
@@ -1667,6 +1808,11 @@ ngx_http_feed_lua_cands_index(lua_State *L)
         }
 
         lua_pop(L, 1);
+
+    } else if (len == 6 && ngx_strncmp(key, "tagged", 6) == 0) {
+        lua_pop(L, 1);
+        lua_pushlightuserdata(L, vm);
+        lua_pushcclosure(L, ngx_http_feed_lua_tagged, 1);
 
     } else if (len == 5 && ngx_strncmp(key, "parts", 5) == 0) {
         lua_pop(L, 1);

@@ -6,22 +6,20 @@
 --                                     penalty = 1.0, drop = false,
 --                                     engaged = 1 }
 
-local util = require "feed.util"
-
 local M = {}
 
 function M.hook(opt)
     opt = opt or {}
-    local tags = util.set(opt.tags or { "divisive" })
     local penalty = opt.penalty or 1.0
     local drop = opt.drop or false
     local engaged = opt.engaged or 1
+    local list = opt.tags or { "divisive" }
 
     return function(c, ctx)
-        local score, ctags = c.score, c.tags
+        local score, hit = c.score, c.tagged(list)
         local liked = ctx.liked_tags
         for i = 1, c.n do
-            local t = score[i] and util.has_any(ctags[i], tags)
+            local t = score[i] and hit[i]
             if t and (liked[t] or 0) < engaged then
                 if drop then
                     score[i] = false
