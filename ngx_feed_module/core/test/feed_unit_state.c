@@ -1201,9 +1201,14 @@ test_state_kill(void)
     CHECK_INT(feed_state_init(s, REGION, &p), FEED_OK);
 
     rng_state = 7;
+    st.resets = 0;
 
-    for (round = 0; round < 300; round++) {
+    /* 300 rounds, more (up to 3000) until a kill has landed mid-operation */
 
+    for (round = 0;
+         round < 300 || (st.resets == 0 && round < 3000);
+         round++)
+    {
         pid = fork();
 
         if (pid == 0) {
@@ -1242,6 +1247,8 @@ test_state_kill(void)
         work(s, (unsigned) rng(), round);
 
         CHECK_INT(feed_state_check(s, REGION), FEED_OK);
+
+        feed_state_stats_locked(s, &st);
     }
 
     CHECK_UINT(*bad, 0);
@@ -1249,8 +1256,8 @@ test_state_kill(void)
     feed_state_stats_locked(s, &st);
     CHECK(st.resets > 0);
 
-    printf("     kill: %llu resets in 300 rounds, %llu viewers, "
-           "%llu clips\n", (unsigned long long) st.resets,
+    printf("     kill: %llu resets in %u rounds, %llu viewers, "
+           "%llu clips\n", (unsigned long long) st.resets, round,
            (unsigned long long) st.viewers, (unsigned long long) st.clips);
 
     munmap(s, REGION + 4096);
