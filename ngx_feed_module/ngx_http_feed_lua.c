@@ -1324,7 +1324,7 @@ ngx_http_feed_lua_failed(ngx_http_feed_lua_vm_t *vm,
         vm->failure = NGX_HTTP_FEED_LUA_TIMEOUT;
         kind = "ran past feed_lua_time_limit";
 
-    } else if (rc == LUA_ERRMEM || vm->oom) {
+    } else if (rc == LUA_ERRMEM) {
         vm->failure = NGX_HTTP_FEED_LUA_MEMORY;
         kind = "exhausted feed_lua_memory_limit";
 
@@ -1589,7 +1589,7 @@ ngx_http_feed_lua_tagged(lua_State *L)
 {
     int                      m;
     size_t                   len[NGX_HTTP_FEED_LUA_TAGGED_MAX];
-    uint32_t                 i, t, h, n, nt;
+    uint32_t                 i, t, h, n, nt, used, probe;
     uintptr_t                key;
     const char              *name[NGX_HTTP_FEED_LUA_TAGGED_MAX], *tag;
     const feed_clip_t       *clip;
@@ -1601,7 +1601,9 @@ ngx_http_feed_lua_tagged(lua_State *L)
 
     vm = lua_touserdata(L, lua_upvalueindex(1));
 
-    if (vm->call == NULL) {
+    if (vm->call == NULL
+        || lua_tointeger(L, lua_upvalueindex(2)) != vm->serial)
+    {
         return luaL_error(L, "c.tagged called after its hook returned");
     }
 
@@ -1626,6 +1628,7 @@ ngx_http_feed_lua_tagged(lua_State *L)
     }
 
     ngx_memzero(memo_key, sizeof(memo_key));
+    used = 0;
 
     cat = vm->cat;
 
@@ -1655,11 +1658,17 @@ ngx_http_feed_lua_tagged(lua_State *L)
             tag = feed_clip_tag(cat, clip, t);
             key = (uintptr_t) tag;
 
-            /* tag strings are interned: one comparison per string */
+            /*
+             * Tag strings are interned: one comparison per string, memoized
+             * by address while the memo is at most three quarters full;
+             * past that, tags are compared every time.
+             */
 
-            for (h = (uint32_t) (key >> 3) % NGX_HTTP_FEED_LUA_MEMO;
-                 memo_key[h] && memo_key[h] != key;
-                 h = (h + 1) % NGX_HTTP_FEED_LUA_MEMO)
+            for (h = (uint32_t) (key >> 3) % NGX_HTTP_FEED_LUA_MEMO,
+                 probe = 0;
+                 memo_key[h] && memo_key[h] != key
+                 && probe < NGX_HTTP_FEED_LUA_MEMO;
+                 h = (h + 1) % NGX_HTTP_FEED_LUA_MEMO, probe++)
             {
                 /* void */
             }
@@ -1677,8 +1686,11 @@ ngx_http_feed_lua_tagged(lua_State *L)
                 }
             }
 
-            memo_key[h] = key;
-            memo_val[h] = m;
+            if (memo_key[h] == 0 && used < NGX_HTTP_FEED_LUA_MEMO / 4 * 3) {
+                memo_key[h] = key;
+                memo_val[h] = m;
+                used++;
+            }
         }
 
         if (m >= 0) {
@@ -1819,7 +1831,8 @@ ngx_http_feed_lua_cands_index(lua_State *L)
     } else if (len == 6 && ngx_strncmp(key, "tagged", 6) == 0) {
         lua_pop(L, 1);
         lua_pushlightuserdata(L, vm);
-        lua_pushcclosure(L, ngx_http_feed_lua_tagged, 1);
+        lua_pushinteger(L, vm->serial);
+        lua_pushcclosure(L, ngx_http_feed_lua_tagged, 2);
 
     } else if (len == 5 && ngx_strncmp(key, "parts", 5) == 0) {
         lua_pop(L, 1);
