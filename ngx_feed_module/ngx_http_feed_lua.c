@@ -47,6 +47,7 @@ struct ngx_http_feed_lua_vm_s {
     ngx_http_feed_main_conf_t  *fmcf;
     ngx_log_t                  *log;
     size_t                      used;
+    size_t                      used_gc;     /* after the last collection */
     size_t                      limit;
     size_t                      reserve;
     uint64_t                    deadline;       /* ns, 0: none */
@@ -632,6 +633,7 @@ ngx_http_feed_lua_start(ngx_http_feed_lua_vm_t *vm)
     ngx_http_feed_lua_hook_t  **hooks;
 
     vm->used = 0;
+    vm->used_gc = 0;
     vm->reserve = 0;
     vm->deadline = 0;
     vm->timed_out = 0;
@@ -1111,11 +1113,19 @@ ngx_http_feed_lua_rank(void *data, const feed_catalog_t *cat,
         vm->cached = (ngx_uint_t) -1;       /* empty the caches */
     }
 
-    if (vm->used > vm->limit / 2
+    /*
+     * ... but only once the heap has grown by an eighth of the limit
+     * since the last collection: a hook that keeps much state does not
+     * make every call collect.
+     */
+
+    if ((vm->used > vm->limit / 2
+         && vm->used > vm->used_gc + vm->limit / 8)
         || vm->cached > vm->limit / NGX_HTTP_FEED_LUA_CACHE_BYTES)
     {
         (void) lua_cpcall(vm->L, ngx_http_feed_lua_collect, vm);
         lua_settop(vm->L, 0);
+        vm->used_gc = vm->used;
     }
 
     vm->call = call;
@@ -1215,9 +1225,9 @@ ngx_http_feed_lua_collect(lua_State *L)
     if (vm) {
         lua_gc(L, LUA_GCCOLLECT, 0);
 
-        if (vm->used <= vm->limit / 2
-            && vm->cached <= vm->limit / NGX_HTTP_FEED_LUA_CACHE_BYTES)
-        {
+        /* the string caches are emptied only when they are what is big */
+
+        if (vm->cached <= vm->limit / NGX_HTTP_FEED_LUA_CACHE_BYTES) {
             return 0;
         }
 
