@@ -220,6 +220,8 @@ ngx_http_feed_lua_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 #define LB_CLOSE      7     /* "]" "="* inside one */
 #define LB_STRING     8
 #define LB_ESCAPE     9
+#define LB_SKIPWS     10    /* after "\z": white space, new lines too */
+#define LB_ESCAPE_CR  11    /* "\" CR: an LF may follow */
 
 static char *
 ngx_http_feed_lua_read_block(ngx_conf_t *cf, ngx_str_t *code)
@@ -413,7 +415,27 @@ ngx_http_feed_lua_read_block(ngx_conf_t *cf, ngx_str_t *code)
             break;
 
         case LB_ESCAPE:
+            state = (ch == 'z') ? LB_SKIPWS
+                    : (ch == CR) ? LB_ESCAPE_CR : LB_STRING;
+            break;
+
+        case LB_SKIPWS:
+            if (ch == ' ' || ch == '\t' || ch == CR || ch == LF
+                || ch == '\f' || ch == '\v')
+            {
+                break;
+            }
+
             state = LB_STRING;
+            goto again;
+
+        case LB_ESCAPE_CR:
+            state = LB_STRING;
+
+            if (ch != LF) {
+                goto again;
+            }
+
             break;
         }
 

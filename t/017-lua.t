@@ -143,6 +143,30 @@ qr/\A\{"page":1,"count":\d+,"items":\[\{"id":"t1-\d+"/
 
 
 
+=== TEST 4a: strings continued with \z may hold a "}" on a later line
+--- config
+    location = /feed {
+        feed_manifest;
+        feed_rank_by_lua_block {
+            local s = "a\z
+                       } b"
+            return function(c)
+                if s ~= "a} b" then error("bad string " .. s) end
+                return c.score
+            end
+        }
+    }
+    location = /metrics { feed_status; }
+--- request eval
+["GET /feed", "GET /metrics"]
+--- response_body_like eval
+[qr/\A\{"page":1,"count":10,/,
+ qr/feed_lua_calls_total \d+\n/]
+--- response_body_unlike eval
+[qr/^$/, qr/feed_lua_failures_total\{reason="error"\} [1-9]/]
+
+
+
 === TEST 4: module-level state persists across requests in a worker
 --- config
     location = /feed {
