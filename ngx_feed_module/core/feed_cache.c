@@ -1539,13 +1539,9 @@ feed_cache_release_locked(void *region, const feed_cache_ref_t *ref)
 
     /* a pin reclaimed from a dead owner is simply gone */
 
-    if (ref->pin >= h->npins || ref->rec < h->ring) {
-        goto done;
-    }
+    pin = feed_cache_ref_pin(h, ref);
 
-    pin = &feed_cache_pins(h)[ref->pin];
-
-    if (pin->off != ref->rec - h->ring || pin->id != ref->id) {
+    if (pin == NULL) {
         goto done;
     }
 
