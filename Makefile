@@ -1,10 +1,12 @@
 # ngx_feed_module
 #
 #   make run     install packages, build, make demo media, start nginx
-#   make test    install packages, build, run the unit and Test::Nginx suites
+#   make test    install packages and the browser stack, build, run the
+#                unit and Test::Nginx suites
 #
 # Everything is built under build/; nothing is written elsewhere except
-# the Debian packages that `make deps` installs.
+# the Debian packages that `make deps` and `make browser-deps` install
+# (and npm's own cache).
 
 SHELL        := /bin/bash
 NGINX_BIN    ?= /usr/sbin/nginx
@@ -36,9 +38,9 @@ UNIT_LIBS    := -ljansson -lcrypto -lm -lpthread
 PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                     || echo "-I tools/test-nginx/lib")
 
-.PHONY: all deps build build-asan unit unit-asan fixtures test test-asan \
-        test-nginx test-runner run demo-media bench bench-media bench-catalog \
-        bench-cache clean
+.PHONY: all deps browser-deps build build-asan unit unit-asan fixtures test \
+        test-asan test-nginx test-runner run demo-media bench bench-media \
+        bench-catalog bench-cache clean
 
 all: build
 
@@ -56,6 +58,37 @@ $(BUILD)/.deps: Makefile
 	        >$(BUILD)/apt.log 2>&1 \
 	    || { tail -20 $(BUILD)/apt.log; exit 1; }; \
 	fi
+	@touch $@
+
+# The browser tests' stack: Debian's Chromium, Debian's Node.js and npm
+# only when no node and npm are on PATH (a Node.js from elsewhere brings
+# its own npm, which Debian's would conflict with), and the exact versions
+# locked in t/browser/ installed under build/node/.
+
+BROWSER_PACKAGES := chromium
+NODE_DIR         := $(BUILD)/node
+
+browser-deps: $(BUILD)/.browser-deps
+
+$(BUILD)/.browser-deps: Makefile t/browser/package.json \
+        t/browser/package-lock.json | $(BUILD)/.deps
+	@mkdir -p $(NODE_DIR)
+	@pkgs="$(BROWSER_PACKAGES)"; \
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	    pkgs="$$pkgs nodejs npm"; \
+	fi; \
+	if ! dpkg -s $$pkgs >/dev/null 2>&1; then \
+	    echo "installing packages: $$pkgs"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends $$pkgs \
+	        >$(BUILD)/apt-browser.log 2>&1 \
+	    || { tail -20 $(BUILD)/apt-browser.log; exit 1; }; \
+	fi
+	@cp t/browser/package.json t/browser/package-lock.json $(NODE_DIR)/
+	@cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund \
+	    >$(NODE_DIR)/npm.log 2>&1 \
+	    || { tail -20 $(NODE_DIR)/npm.log; exit 1; }
 	@touch $@
 
 # The module: configured once against Debian's nginx-dev, rebuilt when a
@@ -133,7 +166,7 @@ test-runner:
 # One closing line for the whole run: every count comes from a log of
 # this run, so a step that ran no test shows as 0.
 
-test: build unit fixtures
+test: build unit fixtures browser-deps
 	@$(MAKE) -s test-runner
 	@$(MAKE) -s test-nginx TEST_MODULE=$(BUILD)/ngx_http_feed_module.so
 	@tools/test-summary $(BUILD)/unit.log $(BUILD)/prove-runner.log \
