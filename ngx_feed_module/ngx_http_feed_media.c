@@ -29,7 +29,6 @@ static u_char *ngx_http_feed_media_name(u_char *p,
     uint32_t segment);
 static void ngx_http_feed_media_warm(ngx_http_request_t *r,
     feed_path_t *path, feed_rendition_t *rend);
-static void ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind);
 static ngx_int_t ngx_http_feed_media_options(ngx_http_request_t *r);
 
 
@@ -56,7 +55,8 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
     ngx_int_t                   rc;
     ngx_str_t                   token, allow;
     const char                 *reason;
-    feed_path_t                 path;
+    feed_path_t                 path, ppath;
+    feed_hls_part_t             parts[2];
     feed_rendition_t            rend;
     const feed_clip_t          *clip;
     ngx_http_feed_loc_conf_t   *flcf;
@@ -220,6 +220,24 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
 
     if (path.type == FEED_PATH_MEDIA) {
         if (flcf->cache && flcf->cache_warm && r->method == NGX_HTTP_GET) {
+
+            /* a stitch plays its parent's first segments first */
+
+            if (feed_hls_clip_parts(fmcf->catalog, clip, (uint32_t) ri,
+                                    parts)
+                == 2)
+            {
+                ppath = path;
+                ppath.clip = feed_clip_id(fmcf->catalog,
+                                          feed_catalog_clip(fmcf->catalog,
+                                                            clip->parent));
+                ppath.clip_len = ngx_strlen(ppath.clip);
+                ppath.rendition = parts[0].r.name;
+                ppath.rendition_len = parts[0].r.name_len;
+                parts[0].r.nsegments = parts[0].n;
+                ngx_http_feed_media_warm(r, &ppath, &parts[0].r);
+            }
+
             feed_clip_rendition(fmcf->catalog, clip, (uint32_t) ri, &rend);
             ngx_http_feed_media_warm(r, &path, &rend);
         }
@@ -306,11 +324,15 @@ static ngx_int_t
 ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
     const feed_clip_t *clip, feed_path_t *path, int rendition, uint64_t limit)
 {
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_str_t     id, query;
-    ngx_chain_t   out;
+    u_char             *p;
+    size_t              len;
+    uint32_t            nparts;
+    ngx_int_t           rc;
+    ngx_buf_t          *b;
+    ngx_str_t           id, query, pid, pquery;
+    ngx_chain_t         out;
+    feed_hls_part_t     parts[2];
+    const feed_clip_t  *parent;
 
     id.data = (u_char *) path->clip;
     id.len = path->clip_len;
@@ -319,12 +341,55 @@ ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    nparts = 0;
+
     if (rendition < 0) {
         len = feed_hls_master(cat, clip, (const char *) query.data,
                               query.len, NULL);
+
     } else {
-        len = feed_hls_media(cat, clip, (uint32_t) rendition,
-                             (const char *) query.data, query.len, NULL);
+        nparts = feed_hls_clip_parts(cat, clip, (uint32_t) rendition, parts);
+
+        if (nparts == 2) {
+
+            /*
+             * A stitch: the parent's segments are the parent's files,
+             * under their own token, next to the stitch's directory.
+             */
+
+            parent = feed_catalog_clip(cat, clip->parent);
+            pid.data = (u_char *) feed_clip_id(cat, parent);
+            pid.len = ngx_strlen(pid.data);
+
+            if (ngx_http_feed_sign(r, &pid, limit, &pquery) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p = ngx_pnalloc(r->pool, sizeof("../../") - 1 + pid.len + 1
+                                     + parts[0].r.name_len + 1);
+            if (p == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            parts[0].base = (const char *) p;
+            p = ngx_cpymem(p, "../../", sizeof("../../") - 1);
+            p = ngx_cpymem(p, pid.data, pid.len);
+            *p++ = '/';
+            p = ngx_cpymem(p, parts[0].r.name, parts[0].r.name_len);
+            *p++ = '/';
+            parts[0].base_len = p - (u_char *) parts[0].base;
+            parts[0].query = (const char *) pquery.data;
+            parts[0].query_len = pquery.len;
+        }
+
+        parts[nparts - 1].query = (const char *) query.data;
+        parts[nparts - 1].query_len = query.len;
+
+        len = (nparts == 2)
+              ? feed_hls_parts(parts, 2, feed_hls_clip_target(cat, clip),
+                               NULL)
+              : feed_hls_media(cat, clip, (uint32_t) rendition,
+                               (const char *) query.data, query.len, NULL);
     }
 
     b = ngx_create_temp_buf(r->pool, len);
@@ -335,6 +400,11 @@ ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
     if (rendition < 0) {
         b->last += feed_hls_master(cat, clip, (const char *) query.data,
                                    query.len, (char *) b->pos);
+
+    } else if (nparts == 2) {
+        b->last += feed_hls_parts(parts, 2, feed_hls_clip_target(cat, clip),
+                                  (char *) b->pos);
+
     } else {
         b->last += feed_hls_media(cat, clip, (uint32_t) rendition,
                                   (const char *) query.data, query.len,
@@ -608,7 +678,9 @@ ngx_http_feed_media_warm(ngx_http_request_t *r, feed_path_t *path,
 }
 
 
-static void
+/* a request of a kind, in the metrics */
+
+void
 ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind)
 {
     ngx_http_feed_metrics_t  *m;

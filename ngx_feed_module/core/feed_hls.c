@@ -20,6 +20,8 @@ static void feed_out(feed_out_t *o, const char *s, size_t len);
 static void feed_out_str(feed_out_t *o, const char *s);
 static void feed_out_uint(feed_out_t *o, uint64_t v);
 static void feed_out_duration(feed_out_t *o, uint32_t us);
+static void feed_out_codecs(feed_out_t *o, const char *own,
+    const char *other);
 static int feed_path_name(const char *p, const char *end, size_t max,
     const char **name, size_t *len);
 
@@ -119,9 +121,10 @@ size_t
 feed_hls_master(const feed_catalog_t *cat, const feed_clip_t *clip,
     const char *query, size_t query_len, char *buf)
 {
-    uint32_t          i, n;
+    uint32_t          i, n, bandwidth;
     feed_out_t        o;
-    feed_rendition_t  r;
+    feed_hls_part_t   parts[2];
+    feed_rendition_t  r, pr;
 
     o.p = buf;
     o.len = 0;
@@ -133,12 +136,30 @@ feed_hls_master(const feed_catalog_t *cat, const feed_clip_t *clip,
     for (i = 0; i < n; i++) {
         feed_clip_rendition(cat, clip, i, &r);
 
+        /*
+         * A stitch's variant plays the parent's rendition first: its
+         * peak rate and its codecs are the variant's too (RFC 8216
+         * 4.3.4.2).
+         */
+
+        bandwidth = r.bandwidth;
+        pr.codecs = "";
+
+        if (feed_hls_clip_parts(cat, clip, i, parts) == 2) {
+            pr = parts[0].r;
+
+            if (pr.bandwidth > bandwidth) {
+                bandwidth = pr.bandwidth;
+            }
+        }
+
         feed_out_str(&o, "#EXT-X-STREAM-INF:BANDWIDTH=");
-        feed_out_uint(&o, r.bandwidth);
+        feed_out_uint(&o, bandwidth);
         feed_out_str(&o, ",RESOLUTION=");
         feed_out_str(&o, r.resolution);
         feed_out_str(&o, ",CODECS=\"");
         feed_out_str(&o, r.codecs);
+        feed_out_codecs(&o, r.codecs, pr.codecs);
         feed_out_str(&o, "\"\n");
         feed_out(&o, r.name, r.name_len);
         feed_out_str(&o, "/index.m3u8");
@@ -154,38 +175,169 @@ size_t
 feed_hls_media(const feed_catalog_t *cat, const feed_clip_t *clip,
     uint32_t rendition, const char *query, size_t query_len, char *buf)
 {
-    uint32_t          i;
-    feed_out_t        o;
-    feed_rendition_t  r;
+    feed_hls_part_t  part;
+
+    memset(&part, 0, sizeof(feed_hls_part_t));
+    feed_clip_rendition(cat, clip, rendition, &part.r);
+    part.query = query;
+    part.query_len = query_len;
+    part.n = part.r.nsegments;
+
+    return feed_hls_parts(&part, 1,
+                          feed_hls_target_duration(part.r.segments_us,
+                                                   part.r.nsegments),
+                          buf);
+}
+
+
+size_t
+feed_hls_parts(const feed_hls_part_t *parts, uint32_t nparts,
+    uint32_t target, char *buf)
+{
+    uint32_t                i, k;
+    feed_out_t              o;
+    const feed_hls_part_t  *pt;
 
     o.p = buf;
     o.len = 0;
 
-    feed_clip_rendition(cat, clip, rendition, &r);
-
     feed_out_str(&o, "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:");
-    feed_out_uint(&o, feed_hls_target_duration(r.segments_us,
-                                               r.nsegments));
-    feed_out_str(&o, "\n#EXT-X-MEDIA-SEQUENCE:0\n"
-                     "#EXT-X-PLAYLIST-TYPE:VOD\n"
-                     "#EXT-X-INDEPENDENT-SEGMENTS\n"
-                     "#EXT-X-MAP:URI=\"init.mp4");
-    feed_out(&o, query, query_len);
-    feed_out_str(&o, "\"\n");
+    feed_out_uint(&o, target);
+    feed_out_str(&o, "\n#EXT-X-MEDIA-SEQUENCE:0\n");
 
-    for (i = 0; i < r.nsegments; i++) {
-        feed_out_str(&o, "#EXTINF:");
-        feed_out_duration(&o, r.segments_us[i]);
-        feed_out_str(&o, ",\n");
-        feed_out_uint(&o, i);
-        feed_out_str(&o, ".m4s");
-        feed_out(&o, query, query_len);
-        feed_out_str(&o, "\n");
+    /*
+     * RFC 8216 6.2.4: every rendition's playlist has its discontinuities
+     * at the same places, so they all start at the same sequence number.
+     */
+
+    if (nparts > 1) {
+        feed_out_str(&o, "#EXT-X-DISCONTINUITY-SEQUENCE:0\n");
+    }
+
+    feed_out_str(&o, "#EXT-X-PLAYLIST-TYPE:VOD\n"
+                     "#EXT-X-INDEPENDENT-SEGMENTS\n");
+
+    for (k = 0; k < nparts; k++) {
+        pt = &parts[k];
+
+        if (k > 0) {
+            feed_out_str(&o, "#EXT-X-DISCONTINUITY\n");
+        }
+
+        feed_out_str(&o, "#EXT-X-MAP:URI=\"");
+        feed_out(&o, pt->base, pt->base_len);
+        feed_out_str(&o, "init.mp4");
+        feed_out(&o, pt->query, pt->query_len);
+        feed_out_str(&o, "\"\n");
+
+        for (i = pt->first; i < pt->first + pt->n && i < pt->r.nsegments;
+             i++)
+        {
+            feed_out_str(&o, "#EXTINF:");
+            feed_out_duration(&o, pt->r.segments_us[i]);
+            feed_out_str(&o, ",\n");
+            feed_out(&o, pt->base, pt->base_len);
+            feed_out_uint(&o, i);
+            feed_out_str(&o, ".m4s");
+            feed_out(&o, pt->query, pt->query_len);
+            feed_out_str(&o, "\n");
+        }
     }
 
     feed_out_str(&o, "#EXT-X-ENDLIST\n");
 
     return o.len;
+}
+
+
+uint32_t
+feed_hls_clip_parts(const feed_catalog_t *cat, const feed_clip_t *clip,
+    uint32_t rendition, feed_hls_part_t *parts)
+{
+    uint32_t            k, pr;
+    const feed_clip_t  *parent;
+
+    memset(parts, 0, 2 * sizeof(feed_hls_part_t));
+    k = 0;
+
+    if (clip->lineage == FEED_LINEAGE_STITCH && clip->parent != FEED_NONE
+        && clip->parent_segments > 0)
+    {
+        parent = feed_catalog_clip(cat, clip->parent);
+        feed_clip_rendition(cat, clip, rendition, &parts[1].r);
+
+        pr = feed_hls_match_rendition(cat, parent, parts[1].r.name,
+                                      parts[1].r.name_len,
+                                      parts[1].r.bandwidth);
+        feed_clip_rendition(cat, parent, pr, &parts[0].r);
+
+        parts[0].n = clip->parent_segments;
+
+        if (parts[0].n > parts[0].r.nsegments) {
+            parts[0].n = parts[0].r.nsegments;
+        }
+
+        k = 1;
+    }
+
+    feed_clip_rendition(cat, clip, rendition, &parts[k].r);
+    parts[k].n = parts[k].r.nsegments;
+
+    return k + 1;
+}
+
+
+uint32_t
+feed_hls_clip_target(const feed_catalog_t *cat, const feed_clip_t *clip)
+{
+    uint32_t          i, k, n, t, target;
+    feed_hls_part_t   parts[2];
+
+    target = 1;
+    n = feed_clip_nrenditions(cat, clip);
+
+    for (i = 0; i < n; i++) {
+        for (k = feed_hls_clip_parts(cat, clip, i, parts); k > 0; k--) {
+            t = feed_hls_target_duration(parts[k - 1].r.segments_us
+                                         + parts[k - 1].first,
+                                         parts[k - 1].n);
+            if (t > target) {
+                target = t;
+            }
+        }
+    }
+
+    return target;
+}
+
+
+uint32_t
+feed_hls_match_rendition(const feed_catalog_t *cat, const feed_clip_t *clip,
+    const char *name, size_t len, uint32_t bandwidth)
+{
+    uint32_t          i, n, best, d, best_d;
+    feed_rendition_t  r;
+
+    n = feed_clip_nrenditions(cat, clip);
+    best = 0;
+    best_d = UINT32_MAX;
+
+    for (i = 0; i < n; i++) {
+        feed_clip_rendition(cat, clip, i, &r);
+
+        if (name && r.name_len == len && memcmp(r.name, name, len) == 0) {
+            return i;
+        }
+
+        d = r.bandwidth > bandwidth ? r.bandwidth - bandwidth
+                                    : bandwidth - r.bandwidth;
+        if (d < best_d) {
+            best_d = d;
+            best = i;
+        }
+    }
+
+    return best;
 }
 
 
@@ -275,6 +427,49 @@ feed_out_uint(feed_out_t *o, uint64_t v)
     } while (v);
 
     feed_out(o, buf + sizeof(buf) - n, n);
+}
+
+
+static void
+feed_out_codecs(feed_out_t *o, const char *own, const char *other)
+{
+    size_t       len, olen;
+    const char  *p, *e, *q, *qe;
+
+    /* the other part's codecs that the list does not name yet */
+
+    olen = strlen(own);
+
+    for (p = other; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ',');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+
+        len = (size_t) (e - p);
+
+        if (len == 0) {
+            continue;
+        }
+
+        for (q = own; q < own + olen; q = *qe ? qe + 1 : qe) {
+            qe = strchr(q, ',');
+            if (qe == NULL) {
+                qe = q + strlen(q);
+            }
+
+            if ((size_t) (qe - q) == len && memcmp(q, p, len) == 0) {
+                break;
+            }
+        }
+
+        if (q < own + olen) {
+            continue;
+        }
+
+        feed_out(o, ",", 1);
+        feed_out(o, p, len);
+    }
 }
 
 

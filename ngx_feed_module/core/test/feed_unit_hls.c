@@ -524,6 +524,138 @@ test_hls_target_duration(void)
 }
 
 
+/*
+ * A stitch: its 540p plays the parent's 540p first segments, its 720p
+ * (which the parent lacks) the parent's nearest bandwidth, 540p too; the
+ * target duration is the same in both renditions.
+ */
+
+static const char  stitch_lines[] =
+    "{\"id\":\"st\",\"creator\":\"bo\",\"sound\":\"s\","
+    "\"created\":1764100000,\"duration\":3.0,\"caption\":\"\","
+    "\"tags\":[],\"embedding\":[0],"
+    "\"lineage\":{\"kind\":\"stitch\",\"parent\":\"pa\","
+    "\"parent_segments\":2},"
+    "\"renditions\":[{\"name\":\"540p\",\"bandwidth\":1000000,"
+    "\"resolution\":\"540x960\",\"codecs\":\"avc1.64001f,mp4a.40.2\","
+    "\"segments\":[1.0,2.0]},"
+    "{\"name\":\"720p\",\"bandwidth\":2000000,\"resolution\":\"720x1280\","
+    "\"codecs\":\"avc1.640020,mp4a.40.2\",\"segments\":[1.0,2.0]}]}\n"
+    "{\"id\":\"pa\",\"creator\":\"ana\",\"sound\":\"s\","
+    "\"created\":1764100000,\"duration\":7.0,\"caption\":\"\","
+    "\"tags\":[],\"embedding\":[0],"
+    "\"renditions\":[{\"name\":\"360p\",\"bandwidth\":600000,"
+    "\"resolution\":\"360x640\",\"codecs\":\"avc1.64001e,mp4a.40.2\","
+    "\"segments\":[1.0,4.4,1.6]},"
+    "{\"name\":\"540p\",\"bandwidth\":1500000,\"resolution\":\"540x960\","
+    "\"codecs\":\"avc1.64001f,mp4a.40.2\",\"segments\":[1.0,4.4,1.6]}]}\n";
+
+
+static const char *
+stitch_playlist(const feed_catalog_t *cat, const feed_clip_t *clip,
+    uint32_t rendition)
+{
+    char             *buf;
+    size_t            len;
+    feed_hls_part_t   parts[2];
+    uint32_t          n;
+
+    n = feed_hls_clip_parts(cat, clip, rendition, parts);
+
+    if (n == 2) {
+        parts[0].base = "../../pa/540p/";
+        parts[0].base_len = strlen(parts[0].base);
+        parts[0].query = "?token=P";
+        parts[0].query_len = 8;
+    }
+
+    parts[n - 1].query = "?token=S";
+    parts[n - 1].query_len = 8;
+
+    len = feed_hls_parts(parts, n, feed_hls_clip_target(cat, clip), NULL);
+    buf = feed_unit_alloc(len + 1);
+    feed_unit_check(feed_hls_parts(parts, n, feed_hls_clip_target(cat, clip),
+                                   buf)
+                    == len, __FILE__, __LINE__, "length pass differs");
+    buf[len] = '\0';
+
+    return buf;
+}
+
+
+static void
+test_hls_stitch(void)
+{
+    int                 rc;
+    feed_err_t          err;
+    feed_catalog_t     *cat;
+    feed_hls_part_t     parts[2];
+    const feed_clip_t  *st, *pa;
+
+    rc = feed_unit_load(stitch_lines, &cat, &err);
+
+    if (!feed_unit_check(rc == FEED_OK, __FILE__, __LINE__,
+                         "load failed on line %lu: %s", err.line, err.msg))
+    {
+        return;
+    }
+
+    st = feed_catalog_clip(cat, feed_catalog_find(cat, "st", 2));
+    pa = feed_catalog_clip(cat, feed_catalog_find(cat, "pa", 2));
+
+    CHECK_UINT(feed_hls_clip_parts(cat, pa, 0, parts), 1);
+    CHECK_UINT(feed_hls_clip_parts(cat, st, 0, parts), 2);
+    CHECK_UINT(parts[0].n, 2);
+    CHECK_UINT(parts[0].r.name_len, 4);
+    CHECK_UINT(parts[0].r.bandwidth, 1500000);
+    CHECK_UINT(parts[1].n, 2);
+
+    /* 720p: no such parent rendition, the nearest bandwidth is 540p's */
+
+    CHECK_UINT(feed_hls_clip_parts(cat, st, 1, parts), 2);
+    CHECK_UINT(parts[0].r.bandwidth, 1500000);
+    CHECK_UINT(feed_hls_match_rendition(cat, pa, "x", 1, 700000), 0);
+    CHECK_UINT(feed_hls_match_rendition(cat, pa, "540p", 4, 0), 1);
+
+    /* 4.4 s rounds to 4: the same target in every rendition */
+
+    CHECK_UINT(feed_hls_clip_target(cat, st), 4);
+
+    CHECK_STR(stitch_playlist(cat, st, 0),
+              "#EXTM3U\n"
+              "#EXT-X-VERSION:7\n"
+              "#EXT-X-TARGETDURATION:4\n"
+              "#EXT-X-MEDIA-SEQUENCE:0\n"
+              "#EXT-X-DISCONTINUITY-SEQUENCE:0\n"
+              "#EXT-X-PLAYLIST-TYPE:VOD\n"
+              "#EXT-X-INDEPENDENT-SEGMENTS\n"
+              "#EXT-X-MAP:URI=\"../../pa/540p/init.mp4?token=P\"\n"
+              "#EXTINF:1.000000,\n"
+              "../../pa/540p/0.m4s?token=P\n"
+              "#EXTINF:4.400000,\n"
+              "../../pa/540p/1.m4s?token=P\n"
+              "#EXT-X-DISCONTINUITY\n"
+              "#EXT-X-MAP:URI=\"init.mp4?token=S\"\n"
+              "#EXTINF:1.000000,\n"
+              "0.m4s?token=S\n"
+              "#EXTINF:2.000000,\n"
+              "1.m4s?token=S\n"
+              "#EXT-X-ENDLIST\n");
+
+    /* the master: the parent's peak rate and codecs are the variant's */
+
+    CHECK_STR(PLAYLIST(cat, st, -1, ""),
+              "#EXTM3U\n"
+              "#EXT-X-INDEPENDENT-SEGMENTS\n"
+              "#EXT-X-STREAM-INF:BANDWIDTH=1500000,RESOLUTION=540x960,"
+              "CODECS=\"avc1.64001f,mp4a.40.2\"\n"
+              "540p/index.m3u8\n"
+              "#EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=720x1280,"
+              "CODECS=\"avc1.640020,mp4a.40.2,avc1.64001f\"\n"
+              "720p/index.m3u8\n");
+}
+
+
 void
 feed_unit_hls_tests(void)
 {
@@ -533,5 +665,6 @@ feed_unit_hls_tests(void)
     RUN(test_hls_master);
     RUN(test_hls_media);
     RUN(test_hls_media_long);
+    RUN(test_hls_stitch);
     RUN(test_hls_target_duration);
 }
