@@ -26,24 +26,19 @@
 #define NGX_HTTP_FEED_COPY             256
 
 
-typedef struct {
-    feed_viewer_id_t           id;
-    ngx_uint_t                 fresh;     /* no valid cookie came */
-} ngx_http_feed_who_t;
 
 
 static ngx_int_t ngx_http_feed_state_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_feed_manifest_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_feed_remixes_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_feed_sound_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only);
 static ngx_int_t ngx_http_feed_events_handler(ngx_http_request_t *r);
 static void ngx_http_feed_events_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_events_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_identify(ngx_http_request_t *r,
     ngx_http_feed_who_t *who, ngx_uint_t create);
-static ngx_int_t ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *p, size_t len);
-static ngx_int_t ngx_http_feed_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *msg);
 static int ngx_http_feed_seen(void *data, uint64_t hash);
 static ngx_int_t ngx_http_feed_item_urls(ngx_http_request_t *r,
     const feed_catalog_t *cat, uint32_t idx, feed_item_urls_t *u,
@@ -59,7 +54,6 @@ static void ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf,
 static void ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf,
     ngx_log_t *log);
 static void ngx_http_feed_index_cleanup(void *data);
-static void ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind);
 
 
 static ngx_event_t   ngx_http_feed_timer_event;
@@ -392,6 +386,36 @@ ngx_http_feed_manifest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 char *
+ngx_http_feed_listing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "conflicts with another content handler in this location";
+    }
+
+    if (cmd->name.len == sizeof("feed_sound") - 1) {
+        clcf->handler = ngx_http_feed_sound_handler;
+
+    } else if (cmd->name.len == sizeof("feed_remixes") - 1) {
+        clcf->handler = ngx_http_feed_remixes_handler;
+
+    } else {
+        clcf->handler = ngx_http_feed_playlist_handler;
+    }
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
+    fmcf->feed = 1;
+    fmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
 ngx_http_feed_events(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_core_loc_conf_t   *clcf;
@@ -425,6 +449,17 @@ ngx_http_feed_merge_rank(ngx_conf_t *cf, ngx_http_feed_loc_conf_t *prev,
 
     ngx_conf_merge_uint_value(conf->page_size, prev->page_size, p->page);
     ngx_conf_merge_uint_value(conf->page_max, prev->page_max, FEED_PAGE_MAX);
+    ngx_conf_merge_uint_value(conf->playlist_bandwidth,
+                              prev->playlist_bandwidth, 1500000);
+
+    if (conf->playlist_bandwidth < 1
+        || conf->playlist_bandwidth > 1000000000)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"feed_playlist_bandwidth\" must be from 1 to "
+                           "1000000000 bits per second");
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_merge_uint_value(conf->candidates, prev->candidates,
                               p->candidates);
     ngx_conf_merge_sec_value(conf->freshness_half_life,
@@ -958,29 +993,46 @@ ngx_http_feed_seen(void *data, uint64_t hash)
 static ngx_int_t
 ngx_http_feed_manifest_handler(ngx_http_request_t *r)
 {
+    return ngx_http_feed_list(r, 0);
+}
+
+
+static ngx_int_t
+ngx_http_feed_remixes_handler(ngx_http_request_t *r)
+{
+    return ngx_http_feed_list(r, FEED_ONLY_REMIXES);
+}
+
+
+static ngx_int_t
+ngx_http_feed_sound_handler(ngx_http_request_t *r)
+{
+    return ngx_http_feed_list(r, FEED_ONLY_SOUND);
+}
+
+
+/*
+ * GET: a page of the feed (only 0), a clip's remixes (?clip=ID) or a
+ * sound's clips (?sound=NAME), ranked for the viewer, as JSON.
+ */
+
+static ngx_int_t
+ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
+{
     u_char                     *p, *body;
     size_t                      len;
-    uint32_t                    i, n, k, now, first;
-    uint32_t                    creators[FEED_STATE_RECENT];
-    uint32_t                    sounds[FEED_STATE_RECENT];
-    uint64_t                    liked[FEED_STATE_LIKED];
-    ngx_int_t                   rc, want;
+    uint32_t                    i, n;
+    ngx_int_t                   rc;
     ngx_str_t                   arg, warm[2 * FEED_PAGE_MAX];
     ngx_uint_t                  nwarm;
-    feed_item_t                 items[FEED_PAGE_MAX];
-    feed_viewer_t               snap, *v;
     feed_item_urls_t            urls[FEED_PAGE_MAX];
-    feed_clip_stats_t          *cs;
     feed_impression_t           imp;
+    const uint32_t             *list;
     const feed_clip_t          *clip;
-    feed_rank_viewer_t          rv;
-    ngx_http_feed_who_t         who;
-    ngx_http_feed_state_t      *state;
+    ngx_http_feed_page_t        pg;
     ngx_http_feed_metrics_t    *m;
-    feed_rank_hook_pt           hook;
     ngx_http_feed_loc_conf_t   *flcf;
     ngx_http_feed_main_conf_t  *fmcf;
-    ngx_http_feed_lua_call_t    lua;
 
     ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_MANIFEST);
 
@@ -995,31 +1047,204 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
 
     fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
-    state = fmcf->state;
 
-    want = (ngx_int_t) flcf->page_size;
+    ngx_memzero(&pg, sizeof(ngx_http_feed_page_t));
 
-    if (ngx_http_arg(r, (u_char *) "n", 1, &arg) == NGX_OK) {
-        want = ngx_atoi(arg.data, arg.len);
+    if (ngx_http_feed_page_size(r, &pg.want) != NGX_OK) {
+        return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
+                                   NGX_HTTP_FEED_PAGE_SIZE_ERROR);
+    }
 
-        if (want < 1 || want > (ngx_int_t) flcf->page_max) {
+    if (only == FEED_ONLY_REMIXES) {
+        if (ngx_http_arg(r, (u_char *) "clip", 4, &arg) != NGX_OK
+            || arg.len == 0)
+        {
             return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
-                                       "n must be a whole number from 1 to "
-                                       "feed_page_max");
+                                       "clip=ID is required");
+        }
+
+        pg.only_key = feed_catalog_find(fmcf->catalog,
+                                        (const char *) arg.data, arg.len);
+
+        if (pg.only_key == FEED_NONE
+            || pg.only_key >= feed_index_count(fmcf->index))
+        {
+            return ngx_http_feed_error(r, NGX_HTTP_NOT_FOUND,
+                                       "unknown clip");
+        }
+
+    } else if (only == FEED_ONLY_SOUND) {
+        if (ngx_http_arg(r, (u_char *) "sound", 5, &arg) != NGX_OK
+            || arg.len == 0 || arg.len > 64)
+        {
+            return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "sound=NAME is required");
+        }
+
+        p = ngx_pnalloc(r->pool, arg.len + 1);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        (void) ngx_cpystrn(p, arg.data, arg.len + 1);
+        pg.only_key = feed_name_hash((const char *) p);
+
+        if (feed_index_sound_clips(fmcf->index, pg.only_key, &list) == 0)
+        {
+            return ngx_http_feed_error(r, NGX_HTTP_NOT_FOUND,
+                                       "unknown sound");
         }
     }
 
-    if (ngx_http_feed_identify(r, &who, 1) != NGX_OK) {
+    pg.only = (uint32_t) only;
+
+    rc = ngx_http_feed_page(r, &pg);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    n = pg.n;
+    m = ngx_http_feed_metrics(r);
+
+    /* the items' URLs and impression tokens */
+
+    len = feed_manifest_head(NULL, pg.first / (uint32_t) pg.want + 1, n)
+          + feed_manifest_tail(NULL);
+    nwarm = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_feed_item_urls(r, fmcf->catalog, pg.items[i].clip,
+                                    &urls[i], &warm[nwarm])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (warm[nwarm].len) {
+            nwarm += 2;
+        }
+
+        clip = feed_catalog_clip(fmcf->catalog, pg.items[i].clip);
+
+        ngx_memzero(&imp, sizeof(feed_impression_t));
+        imp.viewer = pg.who.id;
+        imp.time = pg.now;
+        imp.position = pg.first + i;
+        p = (u_char *) feed_clip_id(fmcf->catalog, clip);
+        imp.clip_len = ngx_strlen(p);
+        ngx_memcpy(imp.clip, p, imp.clip_len);
+
+        urls[i].impression = ngx_pnalloc(r->pool, FEED_IMPRESSION_MAX);
+        if (urls[i].impression == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        urls[i].impression_len = feed_impression_token(&fmcf->keys[0], &imp,
+                                                   (char *) urls[i].impression);
+        urls[i].position = pg.first + i;
+
+        len += feed_manifest_item(NULL, fmcf->catalog, &pg.items[i],
+                                  &urls[i], i + 1 == n);
+
+        if (m) {
+            (void) ngx_atomic_fetch_add(&m->items[pg.items[i].reason], 1);
+        }
+    }
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = body;
+    p += feed_manifest_head((char *) p, pg.first / (uint32_t) pg.want + 1, n);
+
+    for (i = 0; i < n; i++) {
+        p += feed_manifest_item((char *) p, fmcf->catalog, &pg.items[i],
+                                &urls[i], i + 1 == n);
+    }
+
+    p += feed_manifest_tail((char *) p);
+
+    /* the first segments, into the cache, in the background */
+
+    if (flcf->cache && nwarm && r->method == NGX_HTTP_GET) {
+        (void) ngx_http_feed_cache_warm(fmcf, flcf->cache, warm, nwarm,
+                                        r->connection->log);
+    }
+
+    return ngx_http_feed_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+/* ?n=: the page size, bounded by feed_page_max; NGX_DECLINED: bad */
+
+ngx_int_t
+ngx_http_feed_page_size(ngx_http_request_t *r, ngx_uint_t *want)
+{
+    ngx_int_t                  n;
+    ngx_str_t                  arg;
+    ngx_http_feed_loc_conf_t  *flcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+
+    *want = flcf->page_size;
+
+    if (ngx_http_arg(r, (u_char *) "n", 1, &arg) == NGX_OK) {
+        n = ngx_atoi(arg.data, arg.len);
+
+        if (n < 1 || n > (ngx_int_t) flcf->page_max) {
+            return NGX_DECLINED;
+        }
+
+        *want = (ngx_uint_t) n;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A page for the viewer (a new one gets its cookie), ranked without the
+ * lock from a copy of the viewer's record, then recorded as served: the
+ * seen set, recent creators and sounds, impression positions, the
+ * clips' impressions and exposure stages.
+ */
+
+ngx_int_t
+ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
+{
+    uint32_t                    i, n, k, now, first;
+    uint32_t                    creators[FEED_STATE_RECENT];
+    uint32_t                    sounds[FEED_STATE_RECENT];
+    uint64_t                    liked[FEED_STATE_LIKED];
+    feed_item_t                *items;
+    feed_viewer_t               snap, *v;
+    feed_clip_stats_t          *cs;
+    feed_rank_viewer_t          rv;
+    ngx_http_feed_state_t      *state;
+    feed_rank_hook_pt           hook;
+    ngx_http_feed_loc_conf_t   *flcf;
+    ngx_http_feed_main_conf_t  *fmcf;
+    ngx_http_feed_lua_call_t    lua;
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
+    state = fmcf->state;
+    items = pg->items;
+
+    if (ngx_http_feed_identify(r, &pg->who, 1) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     now = (uint32_t) ngx_time();
+    pg->now = now;
 
     /* a copy of the viewer, to rank without the lock */
 
     ngx_shmtx_lock(&state->shpool->mutex);
 
-    v = feed_state_viewer_locked(state->region, who.id.id, now, 1, NULL);
+    v = feed_state_viewer_locked(state->region, pg->who.id.id, now, 1, NULL);
 
     if (v) {
         ngx_memcpy(&snap, v, sizeof(feed_viewer_t));
@@ -1052,6 +1277,9 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
         }
     }
 
+    rv.nsounds = feed_viewer_finished(&snap, rv.sounds);
+    rv.only = pg->only;
+    rv.only_key = pg->only_key;
     rv.seen = ngx_http_feed_seen;
     rv.seen_data = &snap;
 
@@ -1068,13 +1296,13 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
 
     n = feed_rank_page(fmcf->catalog, fmcf->index, &flcf->rank, &rv, now,
                        (uint64_t) ngx_random() << 31 ^ ngx_current_msec,
-                       hook, &lua, items, (uint32_t) want);
+                       hook, &lua, items, (uint32_t) pg->want);
 
     /* what was shown: the viewer's seen set, the clips' impressions */
 
     ngx_shmtx_lock(&state->shpool->mutex);
 
-    v = feed_state_viewer_locked(state->region, who.id.id, now, 1, NULL);
+    v = feed_state_viewer_locked(state->region, pg->who.id.id, now, 1, NULL);
     first = v ? v->page : 0;
 
     for (i = 0; i < n; i++) {
@@ -1102,82 +1330,17 @@ ngx_http_feed_manifest_handler(ngx_http_request_t *r)
 
     ngx_shmtx_unlock(&state->shpool->mutex);
 
-    m = ngx_http_feed_metrics(r);
+    pg->n = n;
+    pg->first = first;
 
-    /* the items' URLs and impression tokens */
-
-    len = feed_manifest_head(NULL, first / (uint32_t) want + 1, n)
-          + feed_manifest_tail(NULL);
-    nwarm = 0;
-
-    for (i = 0; i < n; i++) {
-        if (ngx_http_feed_item_urls(r, fmcf->catalog, items[i].clip,
-                                    &urls[i], &warm[nwarm])
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (warm[nwarm].len) {
-            nwarm += 2;
-        }
-
-        clip = feed_catalog_clip(fmcf->catalog, items[i].clip);
-
-        ngx_memzero(&imp, sizeof(feed_impression_t));
-        imp.viewer = who.id;
-        imp.time = now;
-        imp.position = first + i;
-        p = (u_char *) feed_clip_id(fmcf->catalog, clip);
-        imp.clip_len = ngx_strlen(p);
-        ngx_memcpy(imp.clip, p, imp.clip_len);
-
-        urls[i].impression = ngx_pnalloc(r->pool, FEED_IMPRESSION_MAX);
-        if (urls[i].impression == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        urls[i].impression_len = feed_impression_token(&fmcf->keys[0], &imp,
-                                                   (char *) urls[i].impression);
-        urls[i].position = first + i;
-
-        len += feed_manifest_item(NULL, fmcf->catalog, &items[i], &urls[i],
-                                  i + 1 == n);
-
-        if (m) {
-            (void) ngx_atomic_fetch_add(&m->items[items[i].reason], 1);
-        }
-    }
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = body;
-    p += feed_manifest_head((char *) p, first / (uint32_t) want + 1, n);
-
-    for (i = 0; i < n; i++) {
-        p += feed_manifest_item((char *) p, fmcf->catalog, &items[i],
-                                &urls[i], i + 1 == n);
-    }
-
-    p += feed_manifest_tail((char *) p);
-
-    /* the first segments, into the cache, in the background */
-
-    if (flcf->cache && nwarm && r->method == NGX_HTTP_GET) {
-        (void) ngx_http_feed_cache_warm(fmcf, flcf->cache, warm, nwarm,
-                                        r->connection->log);
-    }
-
-    return ngx_http_feed_json(r, NGX_HTTP_OK, body, p - body);
+    return NGX_OK;
 }
 
 
 /*
  * A clip's signed master playlist URL and prefetch URLs (init and first
- * segment of the first rendition, where a player starts); a duet's
+ * segment of the first rendition, where a player starts: for a stitch,
+ * its parent's); a duet's
  * parent's master URL.  "warm" gets the two files' names on disk, for
  * the cache, when this location has feed_cache and feed_media_root.
  */
@@ -1190,6 +1353,7 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     size_t                     len;
     ngx_str_t                  s;
     const char                *id;
+    feed_hls_part_t            parts[2];
     feed_rendition_t           rend;
     const feed_clip_t         *clip;
     ngx_http_feed_loc_conf_t  *flcf;
@@ -1208,7 +1372,13 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     u->master = (const char *) s.data;
     u->master_len = s.len;
 
-    feed_clip_rendition(cat, clip, 0, &rend);
+    /* a stitch starts with its parent's segments: those are prefetched */
+
+    if (feed_hls_clip_parts(cat, clip, 0, parts) == 2) {
+        id = feed_clip_id(cat, feed_catalog_clip(cat, clip->parent));
+    }
+
+    rend = parts[0].r;
 
     len = rend.name_len + sizeof("/init.mp4");
     p = ngx_pnalloc(r->pool, len);
@@ -1595,6 +1765,7 @@ ngx_http_feed_events_process(ngx_http_request_t *r)
                          ngx_min(feed_catalog_dim(fmcf->catalog),
                                  FEED_STATE_DIM),
                          feed_clip_hash(imp[i].clip, imp[i].clip_len),
+                         feed_name_hash((const char *) p),
                          cs, ss, now, (double) fmcf->trend_half_life);
 
         accepted++;
@@ -1649,7 +1820,7 @@ ngx_http_feed_events_process(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_feed_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *msg)
 {
@@ -1672,7 +1843,7 @@ ngx_http_feed_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
     size_t len)
 {
@@ -1714,19 +1885,6 @@ ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status, u_char *p,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
-}
-
-
-static void
-ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind)
-{
-    ngx_http_feed_metrics_t  *m;
-
-    m = ngx_http_feed_metrics(r);
-
-    if (m) {
-        (void) ngx_atomic_fetch_add(&m->requests[kind], 1);
-    }
 }
 
 

@@ -890,7 +890,7 @@ ngx_http_feed_lua_setup(lua_State *L)
     };
 
     static const char  *reasons[] = {
-        "personal", "zeitgeist", "explore", "remix", "random"
+        "personal", "zeitgeist", "explore", "remix", "random", "sound"
     };
 
     vm = lua_touserdata(L, 1);

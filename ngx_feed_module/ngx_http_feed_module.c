@@ -214,6 +214,34 @@ static ngx_command_t  ngx_http_feed_commands[] = {
       0,
       NULL },
 
+    { ngx_string("feed_remixes"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_feed_listing,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_sound"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_feed_listing,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_playlist"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_feed_listing,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("feed_playlist_bandwidth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, playlist_bandwidth),
+      NULL },
+
     { ngx_string("feed_events"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_feed_events,
@@ -527,6 +555,7 @@ ngx_http_feed_create_loc_conf(ngx_conf_t *cf)
     flcf->cache_inline = NGX_CONF_UNSET_SIZE;
     flcf->page_size = NGX_CONF_UNSET_UINT;
     flcf->page_max = NGX_CONF_UNSET_UINT;
+    flcf->playlist_bandwidth = NGX_CONF_UNSET_UINT;
     flcf->candidates = NGX_CONF_UNSET_UINT;
     flcf->explore_share = NGX_HTTP_FEED_WEIGHT_UNSET;
     flcf->zeitgeist_share = NGX_HTTP_FEED_WEIGHT_UNSET;

@@ -215,6 +215,7 @@ typedef struct {
     ngx_array_t              *stages;       /* ngx_uint_t x 3 */
     float                     weight[32];
     ngx_str_t                 media_uri;
+    ngx_uint_t                playlist_bandwidth;
     ngx_uint_t                events_rate;  /* per second x 1000 */
     ngx_uint_t                events_burst;
     size_t                    events_max_body;
@@ -228,6 +229,29 @@ typedef struct {
 typedef struct {
     ngx_uint_t                cache_status;
 } ngx_http_feed_ctx_t;
+
+
+typedef struct {
+    feed_viewer_id_t          id;
+    ngx_uint_t                fresh;        /* no valid cookie came */
+} ngx_http_feed_who_t;
+
+
+#define NGX_HTTP_FEED_PAGE_SIZE_ERROR                                        \
+    "n must be a whole number from 1 to feed_page_max"
+
+
+/* a page of the feed or of a listing, ranked and recorded as served */
+typedef struct {
+    uint32_t                  only;         /* 0 or FEED_ONLY_* */
+    uint32_t                  only_key;
+    ngx_uint_t                want;
+    uint32_t                  n;
+    uint32_t                  first;        /* the viewer's position */
+    uint32_t                  now;
+    ngx_http_feed_who_t       who;
+    feed_item_t               items[FEED_PAGE_MAX];
+} ngx_http_feed_page_t;
 
 
 ngx_int_t ngx_http_feed_media_handler(ngx_http_request_t *r);
@@ -258,6 +282,8 @@ void ngx_http_feed_set_cache_status(ngx_http_request_t *r,
 ngx_int_t ngx_http_feed_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 ngx_http_feed_metrics_t *ngx_http_feed_metrics(ngx_http_request_t *r);
+void ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind);
+ngx_int_t ngx_http_feed_playlist_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_feed_status_handler(ngx_http_request_t *r);
 
 char *ngx_http_feed_state_zone(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -270,6 +296,13 @@ char *ngx_http_feed_events_rate(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_feed_manifest(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_feed_events(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_feed_listing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_feed_page_size(ngx_http_request_t *r, ngx_uint_t *want);
+ngx_int_t ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg);
+ngx_int_t ngx_http_feed_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *msg);
+ngx_int_t ngx_http_feed_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *p, size_t len);
 char *ngx_http_feed_merge_rank(ngx_conf_t *cf,
     ngx_http_feed_loc_conf_t *prev, ngx_http_feed_loc_conf_t *conf);
 ngx_int_t ngx_http_feed_feed_postconf(ngx_conf_t *cf,

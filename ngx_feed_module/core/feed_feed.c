@@ -29,7 +29,7 @@ static const char *feed_event_field(json_t *ev, feed_event_t *out);
 
 
 static const char  *feed_reasons[FEED_REASONS] = {
-    "personal", "zeitgeist", "explore", "remix", "random"
+    "personal", "zeitgeist", "explore", "remix", "random", "sound"
 };
 
 static const char  *feed_parts[FEED_PARTS] = {
@@ -580,8 +580,8 @@ feed_event_effect(const feed_event_t *ev, const feed_clip_t *clip,
 void
 feed_event_apply(const feed_event_t *ev, const feed_effect_t *fx,
     feed_viewer_t *v, const float *emb, unsigned dim, uint64_t clip_hash,
-    feed_clip_stats_t *cs, feed_sound_stats_t *ss, uint32_t now,
-    double trend_halflife)
+    uint32_t sound_hash, feed_clip_stats_t *cs, feed_sound_stats_t *ss,
+    uint32_t now, double trend_halflife)
 {
     if (cs) {
         feed_clip_add(&cs->views, fx->qualified);
@@ -614,6 +614,12 @@ feed_event_apply(const feed_event_t *ev, const feed_effect_t *fx,
 
         if (ev->like || ev->share) {
             feed_viewer_liked_add(v, clip_hash);
+        }
+
+        /* more of a sound whose clip was watched to the end */
+
+        if (fx->completed) {
+            feed_viewer_finished_add(v, sound_hash);
         }
     }
 }

@@ -80,8 +80,8 @@ void feed_event_effect(const feed_event_t *ev, const feed_clip_t *clip,
     const feed_rank_params_t *p, feed_effect_t *fx);
 void feed_event_apply(const feed_event_t *ev, const feed_effect_t *fx,
     feed_viewer_t *v, const float *emb, unsigned dim, uint64_t clip_hash,
-    feed_clip_stats_t *cs, feed_sound_stats_t *ss, uint32_t now,
-    double trend_halflife);
+    uint32_t sound_hash, feed_clip_stats_t *cs, feed_sound_stats_t *ss,
+    uint32_t now, double trend_halflife);
 
 
 #endif /* _FEED_FEED_H_INCLUDED_ */

@@ -76,6 +76,9 @@ struct feed_index_s {
     uint32_t           *remixes;     /* clips by parent */
     uint32_t           *remix_off;   /* n + 1 */
 
+    uint64_t           *sound_keys;  /* sound hash << 32 | clip, sorted */
+    uint32_t           *sound_clips; /* the clips in the same order */
+
     uint32_t            ntrending;
     uint32_t            trending[FEED_TRENDING_MAX];
     uint32_t           *fresh;
@@ -94,6 +97,7 @@ static uint32_t feed_index_closest(const feed_index_t *ix, const float *v,
     float norm);
 static int feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat);
 static uint64_t feed_index_next(uint64_t *s);
+static int feed_index_cmp_u64(const void *a, const void *b);
 
 
 uint64_t
@@ -213,6 +217,8 @@ feed_index_free(feed_index_t *ix)
     free(ix->member_off);
     free(ix->remixes);
     free(ix->remix_off);
+    free(ix->sound_keys);
+    free(ix->sound_clips);
     free(ix->fresh);
     free(ix->fresh_tmp);
     free(ix);
@@ -492,7 +498,10 @@ feed_index_closest(const feed_index_t *ix, const float *v, float norm)
 }
 
 
-/* member lists by cluster and remix lists by parent, rebuilt whole */
+/*
+ * Member lists by cluster, remix lists by parent and clips by sound,
+ * rebuilt whole
+ */
 
 static int
 feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
@@ -505,6 +514,34 @@ feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
     free(ix->member_off);
     free(ix->remixes);
     free(ix->remix_off);
+    free(ix->sound_keys);
+    free(ix->sound_clips);
+
+    ix->sound_keys = malloc(((size_t) ix->n + 1) * sizeof(uint64_t));
+    ix->sound_clips = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
+
+    if (ix->sound_keys == NULL || ix->sound_clips == NULL) {
+        free(ix->sound_keys);
+        free(ix->sound_clips);
+        ix->sound_keys = NULL;
+        ix->sound_clips = NULL;
+        ix->members = NULL;
+        ix->member_hash = NULL;
+        ix->member_off = NULL;
+        ix->remixes = NULL;
+        ix->remix_off = NULL;
+        return FEED_ERROR;
+    }
+
+    for (i = 0; i < ix->n; i++) {
+        ix->sound_keys[i] = (uint64_t) ix->clip[i].sound << 32 | i;
+    }
+
+    qsort(ix->sound_keys, ix->n, sizeof(uint64_t), feed_index_cmp_u64);
+
+    for (i = 0; i < ix->n; i++) {
+        ix->sound_clips[i] = (uint32_t) ix->sound_keys[i];
+    }
 
     ix->members = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
     ix->member_hash = malloc(((size_t) ix->n + 1) * sizeof(uint64_t));
@@ -894,6 +931,67 @@ feed_index_members(const feed_index_t *ix, uint32_t cluster,
     *hashes = ix->member_hash + ix->member_off[cluster];
 
     return ix->member_off[cluster + 1] - ix->member_off[cluster];
+}
+
+
+/* the clips with a sound (by its feed_name_hash()), in catalog order */
+
+uint32_t
+feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
+    const uint32_t **list)
+{
+    size_t    lo, hi, mid, first;
+    uint64_t  key;
+
+    if (ix->sound_keys == NULL) {
+        return 0;
+    }
+
+    key = (uint64_t) sound_hash << 32;
+    lo = 0;
+    hi = ix->n;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        if (ix->sound_keys[mid] < key) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    first = lo;
+    key |= 0xffffffff;
+    hi = ix->n;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        if (ix->sound_keys[mid] <= key) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    *list = ix->sound_clips + first;
+
+    return (uint32_t) (lo - first);
+}
+
+
+static int
+feed_index_cmp_u64(const void *a, const void *b)
+{
+    uint64_t  x, y;
+
+    x = *(const uint64_t *) a;
+    y = *(const uint64_t *) b;
+
+    return (x > y) - (x < y);
 }
 
 

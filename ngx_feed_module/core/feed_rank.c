@@ -37,6 +37,7 @@ extern const feed_plugin_t  feed_source_trending;
 extern const feed_plugin_t  feed_source_fresh;
 extern const feed_plugin_t  feed_source_lineage;
 extern const feed_plugin_t  feed_source_random;
+extern const feed_plugin_t  feed_source_sound;
 extern const feed_plugin_t  feed_filter_seen;
 extern const feed_plugin_t  feed_filter_blocked;
 extern const feed_plugin_t  feed_score_similarity;
@@ -56,6 +57,7 @@ static const feed_plugin_t *const  feed_registry[] = {
     &feed_source_fresh,
     &feed_source_lineage,
     &feed_source_random,
+    &feed_source_sound,
     &feed_filter_seen,
     &feed_filter_blocked,
     &feed_score_similarity,
@@ -71,6 +73,7 @@ static const feed_plugin_t *const  feed_registry[] = {
 
 
 static float feed_rank_cosine(feed_rank_t *rk, uint32_t a, uint32_t b);
+static void feed_rank_only(feed_rank_t *rk);
 static int feed_rank_spaced(feed_rank_t *rk, uint32_t clip,
     uint32_t creator, uint32_t sound);
 static double feed_gamma_sample(uint64_t *rng, double a);
@@ -322,8 +325,41 @@ static int
 feed_rank_spaced(feed_rank_t *rk, uint32_t clip, uint32_t creator,
     uint32_t sound)
 {
+    /* a listing of one sound or one clip's remixes is not a feed */
+
+    if (rk->v->only) {
+        return 1;
+    }
+
     return feed_index_creator(rk->ix, clip) != creator
            && feed_index_sound(rk->ix, clip) != sound;
+}
+
+
+/*
+ * A listing's candidates: every clip with the sound, or every remix of
+ * the clip, as many as a ranking holds.
+ */
+
+static void
+feed_rank_only(feed_rank_t *rk)
+{
+    uint32_t         i, n;
+    unsigned         reason;
+    const uint32_t  *list;
+
+    if (rk->v->only == FEED_ONLY_SOUND) {
+        n = feed_index_sound_clips(rk->ix, rk->v->only_key, &list);
+        reason = FEED_REASON_SOUND;
+
+    } else {
+        n = feed_index_remixes(rk->ix, rk->v->only_key, &list);
+        reason = FEED_REASON_REMIX;
+    }
+
+    for (i = 0; i < n && rk->n < FEED_CAND_MAX; i++) {
+        feed_rank_add(rk, list[i], reason);
+    }
 }
 
 
@@ -399,6 +435,11 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         }
     }
 
+    if (v->only) {
+        feed_rank_only(rk);
+        total = 0;
+    }
+
     for (i = 0; i < FEED_NPLUGINS && total > 0; i++) {
         pl = feed_registry[i];
 
@@ -423,7 +464,8 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
     for (i = 0; i < FEED_NPLUGINS; i++) {
         if (feed_registry[i]->type == FEED_PLUGIN_FILTER
-            && p->weight[i] >= 0)
+            && p->weight[i] >= 0
+            && !(v->only && feed_registry[i] == &feed_filter_seen))
         {
             filters[nfilters++] = i;
 
@@ -517,6 +559,11 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     w = p->zeitgeist_share * (float) n;
     nzg = (uint32_t) w;
     nzg += feed_rank_uniform(rk) < (double) (w - (float) nzg);
+
+    if (v->only) {
+        nexp = 0;
+        nzg = 0;
+    }
 
     memset(kind, FEED_SLOT_PERSONAL, sizeof(kind));
 
@@ -630,6 +677,9 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         if (best && slot == FEED_SLOT_PERSONAL) {
             if (best->sources & (1 << FEED_REASON_REMIX)) {
                 best->reason = FEED_REASON_REMIX;
+
+            } else if (best->sources & (1 << FEED_REASON_SOUND)) {
+                best->reason = FEED_REASON_SOUND;
 
             } else if (best->sources & (1 << FEED_REASON_PERSONAL)) {
                 best->reason = FEED_REASON_PERSONAL;

@@ -46,7 +46,14 @@
 #define FEED_REASON_EXPLORE     2
 #define FEED_REASON_REMIX       3
 #define FEED_REASON_RANDOM      4
-#define FEED_REASONS            5
+#define FEED_REASON_SOUND       5
+#define FEED_REASONS            6
+
+#define FEED_SOUNDS_MAX         4
+
+/* a listing instead of a feed page: only one sound's, one clip's remixes */
+#define FEED_ONLY_SOUND         1
+#define FEED_ONLY_REMIXES       2
 
 #define FEED_PART_SIMILARITY    0
 #define FEED_PART_QUALITY       1
@@ -93,6 +100,12 @@ typedef struct {
     uint32_t            last_sound;       /*   shown, 0: none */
     uint32_t            liked[FEED_LIKED_MAX];  /* catalog indexes */
     uint32_t            nliked;
+    uint32_t            sounds[FEED_SOUNDS_MAX];  /* hashes of sounds of
+                                                     clips watched to the
+                                                     end, newest first */
+    uint32_t            nsounds;
+    uint32_t            only;             /* 0, or FEED_ONLY_* */
+    uint32_t            only_key;         /* the sound's hash, the clip */
     int               (*seen)(void *data, uint64_t clip_hash);
     void               *seen_data;
 } feed_rank_viewer_t;
@@ -218,6 +231,8 @@ uint32_t feed_index_nearest(const feed_index_t *ix, const float *v,
     uint32_t dim, uint32_t *out, uint32_t n);
 uint32_t feed_index_members(const feed_index_t *ix, uint32_t cluster,
     const uint32_t **list, const uint64_t **hashes);
+uint32_t feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
+    const uint32_t **list);
 uint32_t feed_index_remixes(const feed_index_t *ix, uint32_t clip,
     const uint32_t **list);
 uint32_t feed_index_generation(feed_index_t *ix);

@@ -6,8 +6,9 @@
 
 /*
  * Scorer "lineage": 1 for a remix of a clip the viewer liked (or what
- * such a clip remixed), 0 otherwise.  The relation is the signal: the
- * viewer liked the original.
+ * such a clip remixed), 0.6 for one of the best clips of a sound whose
+ * clip the viewer watched to the end, 0 otherwise.  The relation is the
+ * signal: the viewer liked the original, or the sound.
  */
 
 #include "feed_rank.h"
@@ -18,7 +19,11 @@ feed_score_lineage_score(feed_rank_t *rk, const feed_cand_t *c)
 {
     (void) rk;
 
-    return (c->sources & (1 << FEED_REASON_REMIX)) ? 1.0f : 0.0f;
+    if (c->sources & (1 << FEED_REASON_REMIX)) {
+        return 1.0f;
+    }
+
+    return (c->sources & (1 << FEED_REASON_SOUND)) ? 0.6f : 0.0f;
 }
 
 

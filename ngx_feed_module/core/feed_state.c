@@ -101,8 +101,8 @@ typedef struct {
 
 /* the record sizes the header promises */
 
-typedef char feed_state_viewer_size_is_1864[
-    sizeof(feed_viewer_t) == 1864 ? 1 : -1];
+typedef char feed_state_viewer_size_is_1880[
+    sizeof(feed_viewer_t) == 1880 ? 1 : -1];
 typedef char feed_state_clip_size_is_64[
     sizeof(feed_clip_stats_t) == 64 ? 1 : -1];
 typedef char feed_state_sound_size_is_24[
@@ -1339,6 +1339,51 @@ feed_viewer_liked(const feed_viewer_t *v, uint64_t clips[FEED_STATE_LIKED])
         clips[i] = v->liked[(v->liked_pos % FEED_STATE_LIKED
                              + FEED_STATE_LIKED - 1 - i)
                             % FEED_STATE_LIKED];
+    }
+
+    return n;
+}
+
+
+/* a sound whose clip the viewer watched to the end: newest kept */
+
+void
+feed_viewer_finished_add(feed_viewer_t *v, uint32_t sound_hash)
+{
+    unsigned  i, pos;
+
+    if (sound_hash == 0) {
+        return;
+    }
+
+    for (i = 0; i < FEED_STATE_FINISHED; i++) {
+        if (v->finished[i] == sound_hash) {
+            return;
+        }
+    }
+
+    pos = v->finished_pos % FEED_STATE_FINISHED;
+    v->finished[pos] = sound_hash;
+    v->finished_pos = (uint8_t) ((pos + 1) % FEED_STATE_FINISHED);
+}
+
+
+/* the finished sounds, newest first */
+
+unsigned
+feed_viewer_finished(const feed_viewer_t *v,
+    uint32_t sounds[FEED_STATE_FINISHED])
+{
+    unsigned  i, n, h;
+
+    n = 0;
+
+    for (i = 0; i < FEED_STATE_FINISHED; i++) {
+        h = v->finished[(v->finished_pos % FEED_STATE_FINISHED
+                         + FEED_STATE_FINISHED - 1 - i) % FEED_STATE_FINISHED];
+        if (h) {
+            sounds[n++] = h;
+        }
     }
 
     return n;

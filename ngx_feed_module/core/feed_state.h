@@ -52,6 +52,7 @@
                                           unit test measures it) */
 #define FEED_STATE_RECENT       8
 #define FEED_STATE_LIKED        8
+#define FEED_STATE_FINISHED     4
 #define FEED_STATE_REPORTED     64
 #define FEED_STATE_WINDOW       (FEED_STATE_REPORTED * 64)  /* positions
                                           whose reports are remembered */
@@ -65,8 +66,8 @@
 
 
 /*
- * A viewer: 1864 bytes exactly, 8-byte aligned; with its two index
- * slots 1880 bytes (feed_state_viewer_size()).  Offsets in brackets.
+ * A viewer: 1880 bytes exactly, 8-byte aligned; with its two index
+ * slots 1896 bytes (feed_state_viewer_size()).  Offsets in brackets.
  */
 
 typedef struct {
@@ -87,7 +88,7 @@ typedef struct {
     uint8_t         liked_n;         /* [48] */
     uint8_t         reported_pos;
     uint8_t         reported_n;
-    uint8_t         reserved;
+    uint8_t         finished_pos;    /* [51] ring position, finished */
     float           weight;          /* [52] confidence in the interest
                                         vector, 0 .. 1 */
     float           interest[FEED_STATE_DIM];        /* [56] */
@@ -98,7 +99,9 @@ typedef struct {
     uint64_t        liked[FEED_STATE_LIKED];         /* [264] */
     uint64_t        reported[FEED_STATE_REPORTED];   /* [328] a bitmap
                                         of positions reported */
-    uint64_t        seen[2][FEED_STATE_SEEN_BITS / 64];  /* [840] */
+    uint32_t        finished[FEED_STATE_FINISHED];     /* [840] sounds of
+                                        clips watched to the end; 0: none */
+    uint64_t        seen[2][FEED_STATE_SEEN_BITS / 64];  /* [856] */
 } feed_viewer_t;
 
 
@@ -217,6 +220,9 @@ unsigned feed_viewer_recent(const feed_viewer_t *v,
 void feed_viewer_liked_add(feed_viewer_t *v, uint64_t clip_hash);
 unsigned feed_viewer_liked(const feed_viewer_t *v,
     uint64_t clips[FEED_STATE_LIKED]);
+void feed_viewer_finished_add(feed_viewer_t *v, uint32_t sound_hash);
+unsigned feed_viewer_finished(const feed_viewer_t *v,
+    uint32_t sounds[FEED_STATE_FINISHED]);
 
 void feed_viewer_served(feed_viewer_t *v, uint32_t position);
 int feed_viewer_report(feed_viewer_t *v, uint32_t position);

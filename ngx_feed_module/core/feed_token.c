@@ -265,6 +265,55 @@ feed_url_token_check(const feed_key_t *keys, size_t nkeys, const char *clip,
 }
 
 
+static size_t
+feed_page_name(const feed_key_t *key, const char *page, size_t len,
+    char *name)
+{
+    unsigned char  mac[32];
+
+    memcpy(name, "page:", 5);
+    feed_hmac(key, page, len, mac);
+
+    return 5 + feed_base64url(mac, 32, name + 5);
+}
+
+
+size_t
+feed_page_token(const feed_key_t *key, const char *page, size_t len,
+    uint64_t expires, char *out)
+{
+    char    name[5 + 43];
+    size_t  n;
+
+    n = feed_page_name(key, page, len, name);
+
+    return feed_url_token(key, name, n, expires, out);
+}
+
+
+int
+feed_page_token_check(const feed_key_t *keys, size_t nkeys, const char *page,
+    size_t len, const char *token, size_t tlen, uint64_t now)
+{
+    int     rc;
+    char    name[5 + 43];
+    size_t  i, n;
+
+    rc = FEED_TOKEN_BAD_SIG;
+
+    for (i = 0; i < nkeys; i++) {
+        n = feed_page_name(&keys[i], page, len, name);
+        rc = feed_url_token_check(&keys[i], 1, name, n, token, tlen, now);
+
+        if (rc != FEED_TOKEN_BAD_SIG) {
+            return rc;
+        }
+    }
+
+    return rc;
+}
+
+
 uint64_t
 feed_url_token_expires(const char *token, size_t len)
 {

@@ -79,6 +79,18 @@ int feed_url_token_check(const feed_key_t *keys, size_t nkeys,
     const char *clip, size_t clip_len, const char *token, size_t len,
     uint64_t now);
 const char *feed_token_strerror(int rc);
+
+/*
+ * A page of a lean-back playlist: any text (its clip list) signed with an
+ * expiry, as a URL token of a name no clip can have ("page:" and the
+ * text's HMAC), so that a page's token never opens a clip's media.
+ */
+
+size_t feed_page_token(const feed_key_t *key, const char *page, size_t len,
+    uint64_t expires, char *out);
+int feed_page_token_check(const feed_key_t *keys, size_t nkeys,
+    const char *page, size_t len, const char *token, size_t tlen,
+    uint64_t now);
 uint64_t feed_url_token_expires(const char *token, size_t len);
 
 size_t feed_url_token_cached(feed_token_cache_t *cache, const feed_key_t *key,

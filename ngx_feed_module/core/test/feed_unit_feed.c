@@ -257,7 +257,7 @@ test_feed_effect(void)
     ev.watch_ms = 4000;
     ev.share = 1;
     feed_event_effect(&ev, &clip, &p, &fx);
-    feed_event_apply(&ev, &fx, &v, emb, 2, 77, &cs, &ss, 1000, 3600);
+    feed_event_apply(&ev, &fx, &v, emb, 2, 77, 5, &cs, &ss, 1000, 3600);
 
     CHECK_UINT(cs.views, 1);
     CHECK_UINT(cs.completions, 1);

@@ -109,10 +109,10 @@ test_state_sizes(void)
     feed_state_params_t   p;
     feed_state_stats_t    st;
 
-    CHECK_UINT(sizeof(feed_viewer_t), 1864);
+    CHECK_UINT(sizeof(feed_viewer_t), 1880);
     CHECK_UINT(sizeof(feed_clip_stats_t), 64);
     CHECK_UINT(sizeof(feed_sound_stats_t), 24);
-    CHECK_UINT(feed_state_viewer_size(), 1880);
+    CHECK_UINT(feed_state_viewer_size(), 1896);
 
     s = feed_unit_alloc(REGION + 8);
     memset(&p, 0, sizeof(feed_state_params_t));

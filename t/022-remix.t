@@ -1,0 +1,305 @@
+# Remix at the edge: a stitch's playlists (its parent's first segments,
+# a discontinuity, its own), a duet's manifest item, a clip's remixes and
+# a sound's clips as listings, and the sound source of the feed.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use JSON::PP;
+use Test::More;
+use FeedTest;
+
+my $fx = feed_fixtures();
+my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
+my $have_ffmpeg = `ffmpeg -version 2>/dev/null` =~ /ffmpeg version/;
+
+my %clip = map { my $c = decode_json($_); ($c->{id} => $c) }
+           grep { length } split /\n/, read_file("$fx/remix.jsonl");
+
+my $ngx = nginx_start(
+    port   => $port,
+    http   => "    feed_catalog $fx/remix.jsonl;\n"
+              . "    feed_secret_file $fx/secret.key;\n"
+              . "    feed_state_zone viewers:4m;\n",
+    server => "        location /v/ { feed_media; "
+              . "feed_media_root $fx/media; }\n"
+              . "        location = /feed { feed_manifest; }\n"
+              . "        location = /remixes { feed_remixes; }\n"
+              . "        location = /sound { feed_sound; }\n"
+              . "        location = /events { feed_events; }\n",
+);
+
+my $base = "http://127.0.0.1:$port";
+
+
+# --- the stitch's playlists --------------------------------------------
+
+my $s = $clip{'fix-s'};
+my $pa = $clip{'fix-a'};
+my $nparent = $s->{lineage}{parent_segments};
+
+is($s->{lineage}{kind}, 'stitch', 'fix-s is a stitch');
+is($s->{lineage}{parent}, 'fix-a', 'of fix-a');
+
+my $token = feed_token('fix-s');
+my ($st, $h, $master) = http_get($port, "/v/fix-s/master.m3u8?token=$token");
+is($st, 200, 'stitch master playlist');
+
+my %rate = map { $_->{name} => $_->{bandwidth} } @{ $s->{renditions} };
+my %prate = map { $_->{name} => $_->{bandwidth} } @{ $pa->{renditions} };
+
+for my $r (@{ $s->{renditions} }) {
+    my $want = $rate{ $r->{name} } > ($prate{ $r->{name} } // 0)
+               ? $rate{ $r->{name} } : $prate{ $r->{name} };
+    like($master, qr/BANDWIDTH=$want,RESOLUTION=$r->{resolution},[^\n]*\n\Q$r->{name}\E\/index\.m3u8/,
+         "$r->{name}: the variant's bandwidth is the larger of the "
+         . 'stitch\'s and the parent\'s');
+}
+
+my (%target, %disc);
+
+for my $r (@{ $s->{renditions} }) {
+    my ($st, $h, $pl) = http_get($port,
+        "/v/fix-s/$r->{name}/index.m3u8?token=$token");
+    is($st, 200, "$r->{name}: media playlist");
+
+    my @lines = split /\n/, $pl;
+    ($target{ $r->{name} }) = $pl =~ /#EXT-X-TARGETDURATION:(\d+)/;
+    like($pl, qr/^#EXT-X-DISCONTINUITY-SEQUENCE:0$/m,
+         "$r->{name}: discontinuity sequence 0");
+
+    my @maps = $pl =~ /#EXT-X-MAP:URI="([^"]+)"/g;
+    is(scalar @maps, 2, "$r->{name}: two EXT-X-MAPs");
+    like($maps[0], qr{^\.\./\.\./fix-a/\Q$r->{name}\E/init\.mp4\?token=},
+         "$r->{name}: the first is the parent's init, same rendition");
+    like($maps[1], qr{^init\.mp4\?token=\Q$token\E$}, "$r->{name}: then "
+         . 'its own');
+
+    my @uris = grep { !/^#/ } @lines;
+    is(scalar @uris, $nparent + @{ $r->{segments} },
+       "$r->{name}: the parent's first $nparent segment(s) and its own");
+
+    for my $i (0 .. $nparent - 1) {
+        like($uris[$i], qr{^\.\./\.\./fix-a/\Q$r->{name}\E/$i\.m4s\?token=},
+             "$r->{name}: segment $i is the parent's");
+    }
+
+    my ($disc_at) = grep { $lines[$_] eq '#EXT-X-DISCONTINUITY' } 0 .. $#lines;
+    my $before = grep { !/^#/ } @lines[0 .. $disc_at];
+    $disc{ $r->{name} } = $before;
+    is($before, $nparent, "$r->{name}: the discontinuity comes after the "
+       . "parent's segments");
+
+    # every URI resolves to a file the server hands out
+
+    for my $u (@maps, @uris) {
+        (my $path = "/v/fix-s/$r->{name}/$u") =~ s{[^/]+/[^/]+/\.\./\.\./}{};
+        my ($code) = http_get($port, $path);
+        is($code, 200, "$r->{name}: $path is served") or last;
+    }
+
+    # the parent's token opens only the parent's files
+
+    my ($ptok) = $maps[0] =~ /token=([^"&]+)/;
+    my ($code) = http_get($port, "/v/fix-s/$r->{name}/0.m4s?token=$ptok");
+    is($code, 403, "$r->{name}: the parent's token does not open the "
+       . 'stitch');
+}
+
+is(scalar(keys %{{ map { $_ => 1 } values %target }}), 1,
+   'the target duration agrees across renditions');
+is(scalar(keys %{{ map { $_ => 1 } values %disc }}), 1,
+   'the discontinuity is at the same place in every rendition');
+
+SKIP: {
+    skip 'ffmpeg is not installed', 4 unless $have_ffmpeg;
+
+    my $url = "$base/v/fix-s/master.m3u8?token=$token";
+    my $out = `ffmpeg -nostdin -v error -i "$url" -map 0 -f null - 2>&1`;
+    is($?, 0, 'ffmpeg decodes the stitch');
+    is($out, '', 'without an error or warning') or diag($out);
+
+    my $sum = 0;
+    $sum += $_ for @{ $pa->{renditions}[0]{segments} }[0 .. $nparent - 1];
+    $sum += $_ for @{ $s->{renditions}[0]{segments} };
+
+    my $json = `ffprobe -v error -show_entries format=duration -of json "$base/v/fix-s/$s->{renditions}[0]{name}/index.m3u8?token=$token" 2>/dev/null`;
+    my $d = eval { decode_json($json)->{format}{duration} } // 0;
+    cmp_ok(abs($d - $sum), '<', 0.1,
+           "ffprobe: the stitch lasts the parent's part and its own ($sum s)")
+        or diag("ffprobe said $d");
+
+    my $probe = `ffprobe -v error -show_entries stream=codec_type -of compact "$url" 2>&1`;
+    like($probe, qr/codec_type=audio/, 'ffprobe sees audio in the stitch');
+}
+
+
+# --- a stitch whose parent lacks its rendition: nearest bandwidth --------
+
+{
+    my $dir = "$ngx->{dir}/odd";
+    my $line = read_file("$fx/remix.jsonl");
+    my ($sline) = grep { /"id":"fix-s"/ } split /\n/, $line;
+    my ($aline) = grep { /"id":"fix-a"/ } split /\n/, $line;
+    (my $odd = $sline) =~ s/"name":"180p"/"name":"200p"/;
+    $odd =~ s/"id":"fix-s"/"id":"odd-s"/;
+    write_file("$dir/catalog.jsonl", "$aline\n$odd\n");
+
+    my $n2 = nginx_start(
+        port => $port + 1,
+        http => "    feed_catalog $dir/catalog.jsonl;\n"
+                . "    feed_secret_file $fx/secret.key;\n",
+        server => "        location /v/ { feed_media; "
+                  . "feed_media_root $fx/media; }\n",
+    );
+
+    my $t = feed_token('odd-s');
+    my ($st, $h, $pl) = http_get($port + 1,
+                                 "/v/odd-s/200p/index.m3u8?token=$t");
+    is($st, 200, 'a rendition the parent does not have');
+
+    # the stitch's 200p has the bandwidth of its 180p
+
+    my ($bw) = map { $_->{bandwidth} } grep { $_->{name} eq '180p' }
+               @{ $s->{renditions} };
+    my ($near) = sort { abs($a->{bandwidth} - $bw) <=> abs($b->{bandwidth} - $bw) }
+                 @{ $clip{'fix-a'}{renditions} };
+
+    like($pl, qr{#EXT-X-MAP:URI="\.\./\.\./fix-a/$near->{name}/init\.mp4},
+         "gets the parent's rendition of the nearest bandwidth "
+         . "($near->{name})");
+
+    nginx_stop($n2);
+}
+
+
+# --- listings: a clip's remixes, a sound's clips ---------------------------
+
+my %jar;
+my ($code, $hd, $body) = http_request($port, 'GET', '/remixes?clip=fix-a',
+                                      jar => \%jar);
+is($code, 200, 'remixes of fix-a');
+my $list = decode_json($body);
+is_deeply([ map { $_->{id} } @{ $list->{items} } ], ['fix-s'],
+          'fix-a has one remix: the stitch');
+is($list->{items}[0]{reason}, 'remix', 'its reason is remix');
+is($list->{items}[0]{lineage}{kind}, 'stitch', 'with its lineage');
+like($list->{items}[0]{prefetch}[0], qr{^/v/fix-a/},
+     'a stitch\'s prefetch URLs are its parent\'s first files');
+ok($list->{items}[0]{impression}, 'and an impression token');
+
+($code, $hd, $body) = http_request($port, 'GET', '/remixes?clip=fix-a',
+                                   jar => \%jar);
+is_deeply([ map { $_->{id} } @{ decode_json($body)->{items} } ], ['fix-s'],
+          'a listing shows what the viewer has already seen');
+
+($code, $hd, $body) = http_request($port, 'GET', '/remixes?clip=fix-b',
+                                   jar => \%jar);
+is_deeply([ map { $_->{id} } @{ decode_json($body)->{items} } ], ['fix-d'],
+          'fix-b has one remix: the duet');
+
+my $duet = decode_json($body)->{items}[0];
+is($duet->{lineage}{kind}, 'duet', 'a duet item');
+is($duet->{lineage}{layout}, $clip{'fix-d'}{lineage}{layout} // 'side',
+   'with its layout');
+is($duet->{lineage}{offset}, $clip{'fix-d'}{lineage}{offset} // 0,
+   'and its start offset');
+like($duet->{lineage}{parent_master}, qr{^/v/fix-b/master\.m3u8\?token=},
+     'and its parent\'s signed master URL');
+like($duet->{master}, qr{^/v/fix-d/master\.m3u8\?token=},
+     'and its own');
+
+($code, $hd, $body) = http_request($port, 'GET', '/remixes?clip=fix-d');
+is($code, 200, 'a clip without remixes');
+is_deeply(decode_json($body)->{items}, [], 'has an empty list');
+
+($code, $hd, $body) = http_request($port, 'GET', '/remixes?clip=nope');
+is($code, 404, 'an unknown clip: 404');
+like($body, qr/unknown clip/, 'with a reason');
+
+($code, $hd, $body) = http_request($port, 'GET', '/remixes');
+is($code, 400, 'no clip: 400');
+like($body, qr/clip=ID is required/, 'with a reason');
+
+($code) = http_request($port, 'POST', '/remixes?clip=fix-a', body => '{}');
+is($code, 405, 'POST: 405');
+
+my $snd = $pa->{sound};
+($code, $hd, $body) = http_request($port, 'GET', "/sound?sound=$snd");
+is($code, 200, "the clips of sound $snd");
+my @want = sort map { $_->{id} } grep { $_->{sound} eq $snd } values %clip;
+is_deeply([ sort map { $_->{id} } @{ decode_json($body)->{items} } ], \@want,
+          'every clip with the sound, none without');
+is_deeply([ map { $_->{reason} } @{ decode_json($body)->{items} } ],
+          [ ('sound') x @want ], 'reason: sound');
+
+($code, $hd, $body) = http_request($port, 'GET', '/sound?sound=no-such');
+is($code, 404, 'an unknown sound: 404');
+($code, $hd, $body) = http_request($port, 'GET', '/sound');
+is($code, 400, 'no sound: 400');
+($code, $hd, $body) = http_request($port, 'GET', "/sound?sound=$snd&n=0");
+is($code, 400, '?n= out of range: 400');
+
+
+
+# --- the sound source: finish a clip, see more of its sound --------------
+
+{
+    my $dir = "$ngx->{dir}/sounds";
+    my ($catalog, $media) = feed_topic_catalog($dir, per => 40, sounds => 11);
+    my $json = JSON::PP->new->canonical;
+    my $p3 = $port + 2;
+
+    my $n3 = nginx_start(
+        port => $p3,
+        http => "    feed_catalog $catalog;\n"
+                . "    feed_secret_file $fx/secret.key;\n"
+                . "    feed_state_zone viewers:2m;\n",
+        server => "        location = /feed { feed_manifest; }\n"
+                  . "        location = /events { feed_events; }\n",
+    );
+
+    my $page = sub {
+        my ($jar) = @_;
+        my ($st, $h, $b) = http_request($p3, 'GET', '/feed?n=10',
+                                        jar => $jar);
+        return $st == 200 ? $json->decode($b)->{items} : [];
+    };
+
+    # one viewer watches one clip to the end; another watches the same
+    # page without finishing anything (a sound spans every topic here)
+
+    my (%fan, %other);
+    my $items = $page->(\%fan);
+    my $sound = $items->[0]{sound};
+    my @ev = ({ impression => $items->[0]{impression}, watch_ms => 3000 });
+
+    my ($st, $h, $b) = http_request($p3, 'POST', '/events', jar => \%fan,
+                                    body => $json->encode({ events => \@ev }));
+    is($st, 200, 'events posted');
+
+    # the next page of each: the one who finished gets the sound's best
+    # clips (11 sounds here: about one item in 11 by chance)
+
+    $page->(\%other);
+
+    my @fan = @{ $page->(\%fan) };
+    my @other = @{ $page->(\%other) };
+    my $fan_sound = grep { $_->{sound} eq $sound } @fan;
+    my $fan_reason = grep { $_->{reason} eq 'sound' } @fan;
+    my $other_sound = grep { $_->{sound} eq $sound } @other;
+
+    diag("sound $sound: $fan_sound of " . @fan . " items after finishing "
+         . "one of its clips, $other_sound of " . @other . ' for a viewer '
+         . 'who did not');
+    ok($fan_reason > 0, 'the viewer is offered clips of the finished sound '
+       . '(reason "sound")');
+    cmp_ok($fan_sound, '>=', 2, 'at least two of them on the next page');
+    cmp_ok($fan_sound, '>', $other_sound, 'more of that sound than a viewer '
+           . 'who did not finish it');
+
+    nginx_stop($n3);
+}
+
+done_testing();
