@@ -302,4 +302,69 @@ is($code, 400, '?n= out of range: 400');
     nginx_stop($n3);
 }
 
+
+# --- remixes in the feed: the lineage of what the viewer liked ------------
+
+{
+    my $dir = "$ngx->{dir}/lineage";
+    my ($catalog, $media, $ids) = feed_topic_catalog($dir, per => 30);
+    my $json = JSON::PP->new->canonical;
+    my $p4 = $port + 3;
+
+    # every topic-0 clip has a duet on topic 2, by creators and sounds of
+    # their own
+
+    my $extra = '';
+
+    for my $id (grep { /^t0-/ } @$ids) {
+        $extra .= feed_clip_line(id => "rx-$id", topic => 2,
+                                 creator => "rc-$id", sound => "rs-$id",
+                                 parent => $id) . "\n";
+        symlink("$fx/media/fix-a", "$media/rx-$id");
+    }
+
+    write_file($catalog, read_file($catalog) . $extra);
+
+    my $n4 = nginx_start(
+        port => $p4,
+        http => "    feed_catalog $catalog;\n"
+                . "    feed_secret_file $fx/secret.key;\n"
+                . "    feed_state_zone viewers:2m;\n",
+        server => "        location = /feed { feed_manifest; }\n"
+                  . "        location = /events { feed_events; }\n",
+    );
+
+    my %jar;
+    my $liked;
+
+    for (1 .. 10) {
+        my ($st, $h, $b) = http_request($p4, 'GET', '/feed?n=10',
+                                        jar => \%jar);
+        my @items = @{ $json->decode($b)->{items} };
+        my ($it) = grep { $_->{id} =~ /^t0-/ } @items;
+        next unless $it;
+
+        ($st) = http_request($p4, 'POST', '/events', jar => \%jar,
+            body => $json->encode({ events => [ { impression =>
+                $it->{impression}, watch_ms => 3000,
+                like => JSON::PP::true } ] }));
+        is($st, 200, "liked $it->{id}");
+        $liked = $it->{id};
+        last;
+    }
+
+    ok($liked, 'the viewer was shown a clip that has a remix');
+
+    my ($st, $h, $b) = http_request($p4, 'GET', '/feed?n=10', jar => \%jar);
+    my @items = @{ $json->decode($b)->{items} };
+    my ($rx) = grep { $_->{id} eq "rx-$liked" } @items;
+
+    ok($rx, "the next page has the liked clip's remix rx-$liked")
+        or diag(join ' ', map { "$_->{id}/$_->{reason}" } @items);
+    is($rx && $rx->{reason}, 'remix', 'for the reason "remix"');
+    is($rx && $rx->{lineage}{parent}, $liked, 'with its lineage');
+
+    nginx_stop($n4);
+}
+
 done_testing();
