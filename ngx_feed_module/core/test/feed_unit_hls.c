@@ -653,6 +653,8 @@ test_hls_stitch(void)
               "#EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=720x1280,"
               "CODECS=\"avc1.640020,mp4a.40.2,avc1.64001f\"\n"
               "720p/index.m3u8\n");
+
+    feed_catalog_free(cat);
 }
 
 
