@@ -1077,7 +1077,7 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
                                     1);
     }
 
-    size = 20480 + fmcf->caches.nelts * 2048;
+    size = 32768 + fmcf->caches.nelts * 2048;
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {

@@ -39,6 +39,8 @@ static void ngx_http_feed_events_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_events_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_identify(ngx_http_request_t *r,
     ngx_http_feed_who_t *who, ngx_uint_t create);
+static u_char *ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf,
+    u_char *p, u_char *last);
 static int ngx_http_feed_seen(void *data, uint64_t hash);
 static ngx_int_t ngx_http_feed_item_urls(ngx_http_request_t *r,
     const feed_catalog_t *cat, uint32_t idx, feed_item_urls_t *u,
@@ -1963,6 +1965,131 @@ ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p, u_char *last)
             m->new_viewers, m->rate_limited, m->catalog_appended,
             st.viewers, st.viewer_capacity, st.evictions, st.clips,
             st.clips_refused, st.resets);
+
+    if (fmcf->index) {
+        p = ngx_http_feed_status_rising(fmcf, p, last);
+    }
+
+    return p;
+}
+
+
+/*
+ * What is happening now, as this worker last copied the counters: the
+ * clips and sounds rising most, and the clips in their exposure stages.
+ * Clip ids and sound names need no escaping in a label: the catalog
+ * allows only [A-Za-z0-9_.-] in them.
+ */
+
+#define NGX_HTTP_FEED_STATUS_RISING  10
+#define NGX_HTTP_FEED_STATUS_SOUNDS  64
+#define NGX_HTTP_FEED_STATUS_FRESH   20
+
+static u_char *
+ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf, u_char *p,
+    u_char *last)
+{
+    float                  t, score[NGX_HTTP_FEED_STATUS_SOUNDS];
+    uint32_t               i, k, n, ns, h, hash[NGX_HTTP_FEED_STATUS_SOUNDS];
+    const char            *s, *name[NGX_HTTP_FEED_STATUS_SOUNDS];
+    const uint32_t        *list;
+    feed_clip_stat_t      *cs;
+    const feed_clip_t     *clip;
+    const feed_catalog_t  *cat;
+
+    cat = fmcf->catalog;
+    n = feed_index_trending(fmcf->index, &list);
+    ns = 0;
+
+    p = ngx_slprintf(p, last,
+            "# HELP feed_rising_clip The clips rising most now: their "
+            "decayed engagement.\n"
+            "# TYPE feed_rising_clip gauge\n");
+
+    for (i = 0; i < n; i++) {
+        if (list[i] >= feed_catalog_count(cat)) {
+            continue;
+        }
+
+        clip = feed_catalog_clip(cat, list[i]);
+        t = feed_index_stat(fmcf->index, list[i])->trend;
+
+        if (!(t > 0)) {
+            continue;
+        }
+
+        if (i < NGX_HTTP_FEED_STATUS_RISING) {
+            p = ngx_slprintf(p, last,
+                             "feed_rising_clip{rank=\"%uD\",clip=\"%s\","
+                             "sound=\"%s\"} %.3f\n", i + 1,
+                             feed_clip_id(cat, clip),
+                             feed_clip_sound(cat, clip), (double) t);
+        }
+
+        /* a sound rises with its clips */
+
+        h = feed_index_sound(fmcf->index, list[i]);
+
+        for (k = 0; k < ns && hash[k] != h; k++) { /* void */ }
+
+        if (k == ns) {
+            if (ns == NGX_HTTP_FEED_STATUS_SOUNDS) {
+                continue;
+            }
+
+            hash[ns] = h;
+            name[ns] = feed_clip_sound(cat, clip);
+            score[ns++] = 0;
+        }
+
+        score[k] += t;
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP feed_rising_sound The sounds rising most now: the "
+            "decayed engagement of their rising clips.\n"
+            "# TYPE feed_rising_sound gauge\n");
+
+    for (i = 0; i < NGX_HTTP_FEED_STATUS_RISING && i < ns; i++) {
+        for (k = i + 1; k < ns; k++) {
+            if (score[k] > score[i]) {
+                t = score[i];
+                score[i] = score[k];
+                score[k] = t;
+                s = name[i];
+                name[i] = name[k];
+                name[k] = s;
+            }
+        }
+
+        p = ngx_slprintf(p, last,
+                         "feed_rising_sound{rank=\"%uD\",sound=\"%s\"} "
+                         "%.3f\n", i + 1, name[i], (double) score[i]);
+    }
+
+    n = feed_index_fresh(fmcf->index, &list);
+
+    p = ngx_slprintf(p, last,
+            "# HELP feed_fresh_clips Clips in their exposure stages (the "
+            "fresh pool).\n"
+            "# TYPE feed_fresh_clips gauge\n"
+            "feed_fresh_clips %uD\n"
+            "# HELP feed_fresh_clip_impressions The least shown clips of "
+            "the fresh pool: impressions, by exposure stage.\n"
+            "# TYPE feed_fresh_clip_impressions gauge\n", n);
+
+    for (i = 0; i < n && i < NGX_HTTP_FEED_STATUS_FRESH; i++) {
+        if (list[i] >= feed_catalog_count(cat)) {
+            continue;
+        }
+
+        cs = feed_index_stat(fmcf->index, list[i]);
+        p = ngx_slprintf(p, last,
+                         "feed_fresh_clip_impressions{clip=\"%s\","
+                         "stage=\"%uD\"} %uD\n",
+                         feed_clip_id(cat, feed_catalog_clip(cat, list[i])),
+                         (uint32_t) cs->stage, cs->impressions);
+    }
 
     return p;
 }

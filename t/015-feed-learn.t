@@ -130,6 +130,16 @@ for my $v (1 .. 10) {
 
 ok($zg >= 8, "newcomers see rising clips ($zg of $pages first pages)");
 
+# the metrics name what is rising: clips with their sound, and sounds
+
+my (undef, undef, $text) = http_get($port, '/metrics');
+my @rising = $text =~ /^feed_rising_clip\{rank="\d+",clip="([^"]+)",sound="[^"]+"\} [\d.]+$/mg;
+my @sounds = $text =~ /^feed_rising_sound\{rank="\d+",sound="([^"]+)"\} [\d.]+$/mg;
+cmp_ok(scalar @rising, '>=', 5, 'the metrics list the rising clips');
+ok(@rising <= 10, 'ten at most');
+cmp_ok(scalar @sounds, '>=', 1, 'and the rising sounds');
+like($text, qr/^feed_fresh_clips \d+$/m, 'and the size of the fresh pool');
+
 # a clip appended to the catalog file: in feeds within 10 s, no reload
 
 symlink("$fx/media/fix-a", "$media/late-1");
