@@ -39,6 +39,8 @@ static void ngx_http_feed_events_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_events_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_identify(ngx_http_request_t *r,
     ngx_http_feed_who_t *who, ngx_uint_t create);
+static u_char *ngx_http_feed_status_counters(
+    ngx_http_feed_main_conf_t *fmcf, u_char *p, u_char *last);
 static u_char *ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf,
     u_char *p, u_char *last);
 static int ngx_http_feed_seen(void *data, uint64_t hash);
@@ -1967,10 +1969,52 @@ ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p, u_char *last)
             st.clips_refused, st.resets);
 
     if (fmcf->index) {
+        p = ngx_http_feed_status_counters(fmcf, p, last);
         p = ngx_http_feed_status_rising(fmcf, p, last);
     }
 
     return p;
+}
+
+
+/*
+ * The clips' shared counters summed, as this worker last copied them
+ * (every second): every accepted event and every item served is in
+ * them exactly once, whichever worker took it.
+ */
+
+static u_char *
+ngx_http_feed_status_counters(ngx_http_feed_main_conf_t *fmcf, u_char *p,
+    u_char *last)
+{
+    uint32_t           i, n;
+    uint64_t           sum[6];
+    feed_clip_stat_t  *st;
+
+    ngx_memzero(sum, sizeof(sum));
+    n = feed_index_count(fmcf->index);
+
+    for (i = 0; i < n; i++) {
+        st = feed_index_stat(fmcf->index, i);
+        sum[0] += st->impressions;
+        sum[1] += st->qualified;
+        sum[2] += st->completions;
+        sum[3] += st->likes;
+        sum[4] += st->shares;
+        sum[5] += st->skips;
+    }
+
+    return ngx_slprintf(p, last,
+            "# HELP feed_clip_counters The clips' shared counters summed "
+            "over the catalog (copied every second).\n"
+            "# TYPE feed_clip_counters gauge\n"
+            "feed_clip_counters{counter=\"impressions\"} %uL\n"
+            "feed_clip_counters{counter=\"qualified\"} %uL\n"
+            "feed_clip_counters{counter=\"completions\"} %uL\n"
+            "feed_clip_counters{counter=\"likes\"} %uL\n"
+            "feed_clip_counters{counter=\"shares\"} %uL\n"
+            "feed_clip_counters{counter=\"skips\"} %uL\n",
+            sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]);
 }
 
 
