@@ -26,14 +26,14 @@
 #define NGX_HTTP_FEED_COPY             256
 
 
-
-
 static ngx_int_t ngx_http_feed_state_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_feed_manifest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_remixes_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_sound_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only);
+static ngx_int_t ngx_http_feed_name_arg(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_feed_events_handler(ngx_http_request_t *r);
 static void ngx_http_feed_events_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_events_process(ngx_http_request_t *r);
@@ -401,10 +401,10 @@ ngx_http_feed_listing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "conflicts with another content handler in this location";
     }
 
-    if (cmd->name.len == sizeof("feed_sound") - 1) {
+    if (ngx_strcmp(cmd->name.data, "feed_sound") == 0) {
         clcf->handler = ngx_http_feed_sound_handler;
 
-    } else if (cmd->name.len == sizeof("feed_remixes") - 1) {
+    } else if (ngx_strcmp(cmd->name.data, "feed_remixes") == 0) {
         clcf->handler = ngx_http_feed_remixes_handler;
 
     } else {
@@ -464,6 +464,7 @@ ngx_http_feed_merge_rank(ngx_conf_t *cf, ngx_http_feed_loc_conf_t *prev,
                            "1000000000 bits per second");
         return NGX_CONF_ERROR;
     }
+
     ngx_conf_merge_uint_value(conf->candidates, prev->candidates,
                               p->candidates);
     ngx_conf_merge_sec_value(conf->freshness_half_life,
@@ -1041,6 +1042,12 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
     ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_MANIFEST);
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_str_set(&arg, "GET, HEAD");
+
+        if (ngx_http_feed_add_header(r, "Allow", &arg) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_HTTP_NOT_ALLOWED;
     }
 
@@ -1059,16 +1066,24 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
                                    NGX_HTTP_FEED_PAGE_SIZE_ERROR);
     }
 
-    if (only == FEED_ONLY_REMIXES) {
-        if (ngx_http_arg(r, (u_char *) "clip", 4, &arg) != NGX_OK
-            || arg.len == 0)
+    if (only) {
+        if (ngx_http_feed_name_arg(r, only == FEED_ONLY_SOUND ? "sound"
+                                                              : "clip",
+                                   &arg)
+            != NGX_OK)
         {
             return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
-                                       "clip=ID is required");
+                                       only == FEED_ONLY_SOUND
+                                       ? "sound=NAME is required"
+                                       : "clip=ID is required");
         }
+    }
 
-        pg.only_key = feed_catalog_find(fmcf->catalog,
-                                        (const char *) arg.data, arg.len);
+    if (only == FEED_ONLY_REMIXES) {
+        pg.only_key = arg.len <= FEED_ID_MAX
+                      ? feed_catalog_find(fmcf->catalog,
+                                          (const char *) arg.data, arg.len)
+                      : FEED_NONE;
 
         if (pg.only_key == FEED_NONE
             || pg.only_key >= feed_index_count(fmcf->index))
@@ -1078,23 +1093,25 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
         }
 
     } else if (only == FEED_ONLY_SOUND) {
-        if (ngx_http_arg(r, (u_char *) "sound", 5, &arg) != NGX_OK
-            || arg.len == 0 || arg.len > 64)
-        {
-            return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
-                                       "sound=NAME is required");
+
+        /* two names may share a hash: one of the clips has the name */
+
+        pg.only_key = feed_name_hash((const char *) arg.data);
+        pg.only_name = (const char *) arg.data;
+        n = feed_index_sound_clips(fmcf->index, pg.only_key, &list);
+
+        for (i = 0; i < n; i++) {
+            clip = feed_catalog_clip(fmcf->catalog, list[i]);
+            p = (u_char *) feed_clip_sound(fmcf->catalog, clip);
+
+            /* the length too: a name with a decoded NUL matches none */
+
+            if (ngx_strlen(p) == arg.len && ngx_strcmp(p, arg.data) == 0) {
+                break;
+            }
         }
 
-        p = ngx_pnalloc(r->pool, arg.len + 1);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        (void) ngx_cpystrn(p, arg.data, arg.len + 1);
-        pg.only_key = feed_name_hash((const char *) p);
-
-        if (feed_index_sound_clips(fmcf->index, pg.only_key, &list) == 0)
-        {
+        if (i == n) {
             return ngx_http_feed_error(r, NGX_HTTP_NOT_FOUND,
                                        "unknown sound");
         }
@@ -1178,6 +1195,39 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
     }
 
     return ngx_http_feed_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+/*
+ * A name argument (clip=, sound=), percent-decoded and NUL-terminated;
+ * NGX_DECLINED when it is missing or empty.
+ */
+
+static ngx_int_t
+ngx_http_feed_name_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    u_char     *dst, *src;
+    ngx_str_t   arg;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK
+        || arg.len == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    value->data = ngx_pnalloc(r->pool, arg.len + 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst = value->data;
+    src = arg.data;
+    ngx_unescape_uri(&dst, &src, arg.len, NGX_UNESCAPE_URI);
+    *dst = '\0';
+    value->len = dst - value->data;
+
+    return value->len ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -1284,6 +1334,7 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
     rv.nsounds = feed_viewer_finished(&snap, rv.sounds);
     rv.only = pg->only;
     rv.only_key = pg->only_key;
+    rv.only_name = pg->only_name;
     rv.seen = ngx_http_feed_seen;
     rv.seen_data = &snap;
 
@@ -1302,14 +1353,18 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
                        (uint64_t) ngx_random() << 31 ^ ngx_current_msec,
                        hook, &lua, items, (uint32_t) pg->want);
 
-    /* what was shown: the viewer's seen set, the clips' impressions */
+    /*
+     * What was shown: the viewer's seen set, the clips' impressions (not
+     * for a lean-back page: its plays can never be reported, and views
+     * never counted would sink the clips' rates).  A HEAD shows nothing.
+     */
 
     ngx_shmtx_lock(&state->shpool->mutex);
 
     v = feed_state_viewer_locked(state->region, pg->who.id.id, now, 1, NULL);
     first = v ? v->page : 0;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && r->method != NGX_HTTP_HEAD; i++) {
         if (v) {
             feed_viewer_seen_add(v, feed_index_hash(fmcf->index,
                                                     items[i].clip));
@@ -1319,6 +1374,10 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
                                                     items[i].clip));
             feed_viewer_served(v, v->page);
             v->page++;
+        }
+
+        if (pg->lean) {
+            continue;
         }
 
         cs = feed_state_clip_locked(state->region,
@@ -1751,7 +1810,7 @@ ngx_http_feed_events_process(ngx_http_request_t *r)
                                 imp[i].clip_len);
         clip = feed_catalog_clip(fmcf->catalog, idx);
 
-        feed_event_effect(&ev[i], clip, &flcf->rank, &fx);
+        feed_event_effect(&ev[i], fmcf->catalog, clip, &flcf->rank, &fx);
 
         cs = feed_state_clip_locked(state->region,
                                     feed_clip_hash(imp[i].clip,
@@ -2005,16 +2064,17 @@ ngx_http_feed_status_counters(ngx_http_feed_main_conf_t *fmcf, u_char *p,
     }
 
     return ngx_slprintf(p, last,
-            "# HELP feed_clip_counters The clips' shared counters summed "
-            "over the catalog (copied every second).\n"
-            "# TYPE feed_clip_counters gauge\n"
-            "feed_clip_counters{counter=\"impressions\"} %uL\n"
-            "feed_clip_counters{counter=\"qualified\"} %uL\n"
-            "feed_clip_counters{counter=\"completions\"} %uL\n"
-            "feed_clip_counters{counter=\"likes\"} %uL\n"
-            "feed_clip_counters{counter=\"shares\"} %uL\n"
-            "feed_clip_counters{counter=\"skips\"} %uL\n",
-            sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]);
+                        "# HELP feed_clip_counters The clips' shared "
+                        "counters summed over the catalog (copied every "
+                        "second).\n"
+                        "# TYPE feed_clip_counters gauge\n"
+                        "feed_clip_counters{counter=\"impressions\"} %uL\n"
+                        "feed_clip_counters{counter=\"qualified\"} %uL\n"
+                        "feed_clip_counters{counter=\"completions\"} %uL\n"
+                        "feed_clip_counters{counter=\"likes\"} %uL\n"
+                        "feed_clip_counters{counter=\"shares\"} %uL\n"
+                        "feed_clip_counters{counter=\"skips\"} %uL\n",
+                        sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]);
 }
 
 
@@ -2034,7 +2094,8 @@ ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf, u_char *p,
     u_char *last)
 {
     float                  t, score[NGX_HTTP_FEED_STATUS_SOUNDS];
-    uint32_t               i, k, n, ns, h, hash[NGX_HTTP_FEED_STATUS_SOUNDS];
+    uint32_t               i, k, n, ns, h, rank;
+    uint32_t               hash[NGX_HTTP_FEED_STATUS_SOUNDS];
     const char            *s, *name[NGX_HTTP_FEED_STATUS_SOUNDS];
     const uint32_t        *list;
     feed_clip_stat_t      *cs;
@@ -2044,14 +2105,15 @@ ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf, u_char *p,
     cat = fmcf->catalog;
     n = feed_index_trending(fmcf->index, &list);
     ns = 0;
+    rank = 0;
 
     p = ngx_slprintf(p, last,
-            "# HELP feed_rising_clip The clips rising most now: their "
-            "decayed engagement.\n"
-            "# TYPE feed_rising_clip gauge\n");
+                     "# HELP feed_rising_clip The clips rising most now: "
+                     "their decayed engagement.\n"
+                     "# TYPE feed_rising_clip gauge\n");
 
     for (i = 0; i < n; i++) {
-        if (list[i] >= feed_catalog_count(cat)) {
+        if (list[i] >= feed_index_count(fmcf->index)) {
             continue;
         }
 
@@ -2062,10 +2124,10 @@ ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf, u_char *p,
             continue;
         }
 
-        if (i < NGX_HTTP_FEED_STATUS_RISING) {
+        if (rank < NGX_HTTP_FEED_STATUS_RISING) {
             p = ngx_slprintf(p, last,
                              "feed_rising_clip{rank=\"%uD\",clip=\"%s\","
-                             "sound=\"%s\"} %.3f\n", i + 1,
+                             "sound=\"%s\"} %.3f\n", ++rank,
                              feed_clip_id(cat, clip),
                              feed_clip_sound(cat, clip), (double) t);
         }
@@ -2090,9 +2152,9 @@ ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf, u_char *p,
     }
 
     p = ngx_slprintf(p, last,
-            "# HELP feed_rising_sound The sounds rising most now: the "
-            "decayed engagement of their rising clips.\n"
-            "# TYPE feed_rising_sound gauge\n");
+                     "# HELP feed_rising_sound The sounds rising most now: "
+                     "the decayed engagement of their rising clips.\n"
+                     "# TYPE feed_rising_sound gauge\n");
 
     for (i = 0; i < NGX_HTTP_FEED_STATUS_RISING && i < ns; i++) {
         for (k = i + 1; k < ns; k++) {
@@ -2114,16 +2176,17 @@ ngx_http_feed_status_rising(ngx_http_feed_main_conf_t *fmcf, u_char *p,
     n = feed_index_fresh(fmcf->index, &list);
 
     p = ngx_slprintf(p, last,
-            "# HELP feed_fresh_clips Clips in their exposure stages (the "
-            "fresh pool).\n"
-            "# TYPE feed_fresh_clips gauge\n"
-            "feed_fresh_clips %uD\n"
-            "# HELP feed_fresh_clip_impressions The least shown clips of "
-            "the fresh pool: impressions, by exposure stage.\n"
-            "# TYPE feed_fresh_clip_impressions gauge\n", n);
+                     "# HELP feed_fresh_clips Clips in their exposure "
+                     "stages (the fresh pool).\n"
+                     "# TYPE feed_fresh_clips gauge\n"
+                     "feed_fresh_clips %uD\n"
+                     "# HELP feed_fresh_clip_impressions The least shown "
+                     "clips of the fresh pool: impressions, by exposure "
+                     "stage.\n"
+                     "# TYPE feed_fresh_clip_impressions gauge\n", n);
 
     for (i = 0; i < n && i < NGX_HTTP_FEED_STATUS_FRESH; i++) {
-        if (list[i] >= feed_catalog_count(cat)) {
+        if (list[i] >= feed_index_count(fmcf->index)) {
             continue;
         }
 

@@ -245,6 +245,8 @@ typedef struct {
 typedef struct {
     uint32_t                  only;         /* 0 or FEED_ONLY_* */
     uint32_t                  only_key;
+    const char               *only_name;
+    ngx_uint_t                lean;         /* no clip impressions */
     ngx_uint_t                want;
     uint32_t                  n;
     uint32_t                  first;        /* the viewer's position */

@@ -46,6 +46,12 @@ ngx_http_feed_playlist_handler(ngx_http_request_t *r)
     ngx_str_t  page, token;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_str_set(&page, "GET, HEAD");
+
+        if (ngx_http_feed_add_header(r, "Allow", &page) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_HTTP_NOT_ALLOWED;
     }
 
@@ -70,9 +76,10 @@ static ngx_int_t
 ngx_http_feed_playlist_new(ngx_http_request_t *r)
 {
     u_char                     *p, *last;
-    size_t                      len;
+    size_t                      len, n;
     uint32_t                    i;
     uint64_t                    expires;
+    uintptr_t                   escape;
     ngx_int_t                   rc, bw;
     ngx_str_t                   arg, value;
     ngx_buf_t                  *b;
@@ -80,6 +87,7 @@ ngx_http_feed_playlist_new(ngx_http_request_t *r)
     const char                 *id;
     ngx_table_elt_t            *h;
     ngx_http_feed_page_t        pg;
+    ngx_http_feed_metrics_t    *m;
     ngx_http_feed_loc_conf_t   *flcf;
     ngx_http_feed_main_conf_t  *fmcf;
 
@@ -89,6 +97,7 @@ ngx_http_feed_playlist_new(ngx_http_request_t *r)
     ngx_http_feed_count(r, NGX_HTTP_FEED_REQ_MANIFEST);
 
     ngx_memzero(&pg, sizeof(ngx_http_feed_page_t));
+    pg.lean = 1;
 
     if (ngx_http_feed_page_size(r, &pg.want) != NGX_OK) {
         return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST,
@@ -118,10 +127,23 @@ ngx_http_feed_playlist_new(ngx_http_request_t *r)
                                    "nothing left to show");
     }
 
-    /* the page: "BANDWIDTH.ID.ID..." */
+    m = ngx_http_feed_metrics(r);
 
-    len = r->uri.len + sizeof("?page=&token=") + NGX_HTTP_FEED_PAGE_LEN
-          + FEED_URL_TOKEN_LEN;
+    for (i = 0; m && i < pg.n; i++) {
+        (void) ngx_atomic_fetch_add(&m->items[pg.items[i].reason], 1);
+    }
+
+    /*
+     * The page: "URI?page=BANDWIDTH.ID.ID...&token=T".  The URI is the
+     * decoded one: escaped again, so that nothing a client put in it (a
+     * CR LF, a "?") can leave the Location header.
+     */
+
+    escape = 2 * ngx_escape_uri(NULL, r->uri.data, r->uri.len,
+                                NGX_ESCAPE_URI);
+
+    len = r->uri.len + escape + sizeof("?page=&token=")
+          + NGX_HTTP_FEED_PAGE_LEN + FEED_URL_TOKEN_LEN;
 
     value.data = ngx_pnalloc(r->pool, len);
     if (value.data == NULL) {
@@ -129,7 +151,15 @@ ngx_http_feed_playlist_new(ngx_http_request_t *r)
     }
 
     last = value.data + len;
-    p = ngx_cpymem(value.data, r->uri.data, r->uri.len);
+
+    if (escape) {
+        p = (u_char *) ngx_escape_uri(value.data, r->uri.data, r->uri.len,
+                                      NGX_ESCAPE_URI);
+
+    } else {
+        p = ngx_cpymem(value.data, r->uri.data, r->uri.len);
+    }
+
     p = ngx_cpymem(p, "?page=", sizeof("?page=") - 1);
 
     arg.data = p;
@@ -149,9 +179,15 @@ ngx_http_feed_playlist_new(ngx_http_request_t *r)
     expires = (expires + 59) / 60 * 60;
 
     p = ngx_cpymem(p, "&token=", sizeof("&token=") - 1);
-    p += feed_page_token(&fmcf->keys[0], (const char *) arg.data, arg.len,
-                         expires, (char *) p);
-    value.len = p - value.data;
+    n = feed_page_token(&fmcf->keys[0], (const char *) arg.data, arg.len,
+                        expires, (char *) p);
+    if (n == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "feed_playlist: cannot sign a page");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    value.len = p + n - value.data;
 
     ngx_http_clear_location(r);
 
@@ -202,12 +238,12 @@ static ngx_int_t
 ngx_http_feed_playlist_page(ngx_http_request_t *r, ngx_str_t *page,
     ngx_str_t *token)
 {
-    int                         rc;
+    int                         tok;
     u_char                     *p, *end, *dot;
     size_t                      len;
     uint32_t                    i, k, n, nparts, t, target;
     uint64_t                    expires;
-    ngx_int_t                   bw, sent;
+    ngx_int_t                   rc, bw, sent;
     ngx_buf_t                  *b;
     ngx_str_t                   cc;
     ngx_chain_t                 out;
@@ -223,16 +259,16 @@ ngx_http_feed_playlist_page(ngx_http_request_t *r, ngx_str_t *page,
         return ngx_http_feed_error(r, NGX_HTTP_BAD_REQUEST, "page too long");
     }
 
-    rc = feed_page_token_check(fmcf->keys, fmcf->nkeys,
-                               (const char *) page->data, page->len,
-                               (const char *) token->data, token->len,
-                               (uint64_t) ngx_time());
+    tok = feed_page_token_check(fmcf->keys, fmcf->nkeys,
+                                (const char *) page->data, page->len,
+                                (const char *) token->data, token->len,
+                                (uint64_t) ngx_time());
 
-    if (rc != FEED_TOKEN_OK) {
+    if (tok != FEED_TOKEN_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "feed_playlist: %s", feed_token_strerror(rc));
+                      "feed_playlist: %s", feed_token_strerror(tok));
         return ngx_http_feed_error(r, NGX_HTTP_FORBIDDEN,
-                                   rc == FEED_TOKEN_EXPIRED
+                                   tok == FEED_TOKEN_EXPIRED
                                    ? "this page has expired: fetch the "
                                      "playlist again for a new one"
                                    : "bad page token");
@@ -324,7 +360,8 @@ ngx_http_feed_playlist_page(ngx_http_request_t *r, ngx_str_t *page,
 
     /* the same bytes until the tokens expire: cacheable by the viewer */
 
-    cc.data = ngx_pnalloc(r->pool, sizeof("private, max-age=") + NGX_TIME_T_LEN);
+    cc.data = ngx_pnalloc(r->pool,
+                          sizeof("private, max-age=") + NGX_TIME_T_LEN);
     if (cc.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -184,6 +184,13 @@ my $list = decode_json($body);
 is_deeply([ map { $_->{id} } @{ $list->{items} } ], ['fix-s'],
           'fix-a has one remix: the stitch');
 is($list->{items}[0]{reason}, 'remix', 'its reason is remix');
+{
+    my $played = 0;
+    $played += $_ for @{ $pa->{renditions}[0]{segments} }[0 .. $nparent - 1];
+    $played += $_ for @{ $s->{renditions}[0]{segments} };
+    is($list->{items}[0]{duration}, $played, "a stitch's duration is what "
+       . "plays: its parent's part and its own ($played s)");
+}
 is($list->{items}[0]{lineage}{kind}, 'stitch', 'with its lineage');
 like($list->{items}[0]{prefetch}[0], qr{^/v/fix-a/},
      'a stitch\'s prefetch URLs are its parent\'s first files');
@@ -241,6 +248,39 @@ is($code, 400, 'no sound: 400');
 ($code, $hd, $body) = http_request($port, 'GET', "/sound?sound=$snd&n=0");
 is($code, 400, '?n= out of range: 400');
 
+
+
+# --- a sound with more clips than a ranking holds: the newest ------------
+
+{
+    my $dir = "$ngx->{dir}/big";
+    my $lines = '';
+
+    for my $i (0 .. 2999) {
+        $lines .= feed_clip_line(id => "big-$i", topic => $i % 3,
+                                 creator => "c$i", sound => 'big',
+                                 created => 1764100000 + $i) . "\n";
+    }
+
+    write_file("$dir/catalog.jsonl", $lines);
+
+    my $n5 = nginx_start(
+        port => $port + 4,
+        http => "    feed_catalog $dir/catalog.jsonl;\n"
+                . "    feed_secret_file $fx/secret.key;\n"
+                . "    feed_state_zone viewers:2m;\n",
+        server => "        location = /sound { feed_sound; }\n",
+    );
+
+    my ($st, $h, $b) = http_request($port + 4, 'GET', '/sound?sound=big&n=50');
+    my @ids = map { /^big-(\d+)$/ ? $1 : -1 } map { $_->{id} }
+              @{ decode_json($b)->{items} };
+    is(scalar @ids, 50, 'a sound of 3,000 clips lists a page');
+    is(scalar(grep { $_ < 3000 - 2048 } @ids), 0,
+       'from its newest 2,048 clips, the most a ranking holds');
+
+    nginx_stop($n5);
+}
 
 
 # --- the sound source: finish a clip, see more of its sound --------------

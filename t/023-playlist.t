@@ -30,6 +30,7 @@ my $ngx = nginx_start(
               . "        location = /lean.m3u8 { feed_playlist; }\n"
               . "        location = /low.m3u8 { feed_playlist; "
               . "feed_playlist_bandwidth 1; }\n"
+              . "        location /prefix { feed_playlist; }\n"
               . "        location = /metrics { feed_status; }\n",
 );
 
@@ -178,6 +179,32 @@ for my $bad ('bandwidth=0', 'bandwidth=abc', 'bandwidth=1000000001', 'n=0',
 ($st) = http_request($port, 'POST', '/lean.m3u8', body => '{}');
 is($st, 405, 'POST: 405');
 
+
+# --- the redirect carries nothing a client put in the URI -----------------
+
+($st, $h) = http_request($port, 'GET', '/prefix%0d%0aX-Injected:%20yes%3F');
+is($st, 302, 'a prefix location: 302');
+ok(!exists $h->{'x-injected'}, 'no header injected through the URI');
+like($h->{location}, qr{/prefix%0D%0AX-Injected:%20yes%3F\?page=},
+     'the URI is escaped in the Location');
+
+# --- a lean-back page counts no clip impressions --------------------------
+
+sleep 1.2;    # the counters are copied every second
+my $m0 = metrics($port);
+is($m0->{'feed_clip_counters{counter="impressions"}'}, 0,
+   'lean-back pages count no clip impressions (their plays cannot be '
+   . 'reported)');
+cmp_ok($m0->{'feed_items_total{reason="personal"}'}
+       + $m0->{'feed_items_total{reason="explore"}'}
+       + $m0->{'feed_items_total{reason="zeitgeist"}'}
+       + $m0->{'feed_items_total{reason="random"}'}
+       + $m0->{'feed_items_total{reason="remix"}'}
+       + $m0->{'feed_items_total{reason="sound"}'}, '>=', 4,
+       'but their items are in feed_items_total');
+
+($st, $h) = http_request($port, 'POST', '/lean.m3u8', body => '{}');
+is($h->{allow}, 'GET, HEAD', '405 with Allow');
 
 # --- forged, tampered and expired pages ----------------------------------
 

@@ -191,7 +191,7 @@ push @cases,
       qr/^404$/ ],
     [ 'sound without name', req('GET', '/feed/sound'), qr/^400$/ ],
     [ 'sound long', req('GET', '/feed/sound?sound=' . ('s' x 65)),
-      qr/^400$/ ],
+      qr/^404$/ ],
     [ 'sound unknown', req('GET', '/feed/sound?sound=%ff%fe'), qr/^404$/ ],
     [ 'sound n=0', req('GET', '/feed/sound?sound=tone-440&n=0'), qr/^400$/ ];
 

@@ -1628,6 +1628,32 @@ feed_clip_find_rendition(const feed_catalog_t *cat, const feed_clip_t *clip,
 }
 
 
+uint32_t
+feed_clip_play_ms(const feed_catalog_t *cat, const feed_clip_t *clip)
+{
+    uint32_t          i, ms;
+    feed_rendition_t  r;
+
+    ms = clip->duration_ms;
+
+    if (cat == NULL || clip->lineage != FEED_LINEAGE_STITCH
+        || clip->parent == FEED_NONE)
+    {
+        return ms;
+    }
+
+    /* every rendition is cut at the same instants: the first says it */
+
+    feed_clip_rendition(cat, feed_catalog_clip(cat, clip->parent), 0, &r);
+
+    for (i = 0; i < clip->parent_segments && i < r.nsegments; i++) {
+        ms += (r.segments_us[i] + 500) / 1000;
+    }
+
+    return ms;
+}
+
+
 static uint32_t
 feed_segment_count(const feed_catalog_t *cat, const feed_clip_t *clip)
 {

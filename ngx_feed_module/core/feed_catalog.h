@@ -112,6 +112,8 @@ uint32_t feed_clip_nrenditions(const feed_catalog_t *cat,
     const feed_clip_t *clip);
 void feed_clip_rendition(const feed_catalog_t *cat, const feed_clip_t *clip,
     uint32_t i, feed_rendition_t *r);
+/* what plays: a stitch's own duration and its parent's part before it */
+uint32_t feed_clip_play_ms(const feed_catalog_t *cat, const feed_clip_t *clip);
 int feed_clip_find_rendition(const feed_catalog_t *cat,
     const feed_clip_t *clip, const char *name, size_t len);
 

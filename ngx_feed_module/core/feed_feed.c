@@ -282,7 +282,7 @@ feed_manifest_item(char *out, const feed_catalog_t *cat,
     feed_json_str(&o, "]");
 
     feed_json_str(&o, ",\"duration\":");
-    feed_json_num(&o, clip->duration_ms / 1000.0);
+    feed_json_num(&o, feed_clip_play_ms(cat, clip) / 1000.0);
 
     feed_json_str(&o, ",\"creator\":");
     s = feed_clip_creator(cat, clip);
@@ -528,14 +528,18 @@ feed_event_field(json_t *e, feed_event_t *out)
  */
 
 void
-feed_event_effect(const feed_event_t *ev, const feed_clip_t *clip,
-    const feed_rank_params_t *p, feed_effect_t *fx)
+feed_event_effect(const feed_event_t *ev, const feed_catalog_t *cat,
+    const feed_clip_t *clip, const feed_rank_params_t *p, feed_effect_t *fx)
 {
-    double  dur, watch, cap, ratio, q, w;
+    double    dur, watch, cap, ratio, q, w;
+    uint32_t  ms;
 
     memset(fx, 0, sizeof(feed_effect_t));
 
-    dur = clip->duration_ms > 0 ? (double) clip->duration_ms : 1000;
+    /* what plays: for a stitch, its parent's part too (cat may be NULL) */
+
+    ms = feed_clip_play_ms(cat, clip);
+    dur = ms > 0 ? (double) ms : 1000;
 
     cap = dur * ((double) ev->loops + 2);
     if (cap > dur * 20) {

@@ -76,7 +76,8 @@ typedef struct {
     uint8_t             fast_skip;
 } feed_effect_t;
 
-void feed_event_effect(const feed_event_t *ev, const feed_clip_t *clip,
+void feed_event_effect(const feed_event_t *ev, const feed_catalog_t *cat,
+    const feed_clip_t *clip,
     const feed_rank_params_t *p, feed_effect_t *fx);
 void feed_event_apply(const feed_event_t *ev, const feed_effect_t *fx,
     feed_viewer_t *v, const float *emb, unsigned dim, uint64_t clip_hash,

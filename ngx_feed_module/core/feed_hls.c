@@ -183,10 +183,9 @@ feed_hls_media(const feed_catalog_t *cat, const feed_clip_t *clip,
     part.query_len = query_len;
     part.n = part.r.nsegments;
 
-    return feed_hls_parts(&part, 1,
-                          feed_hls_target_duration(part.r.segments_us,
-                                                   part.r.nsegments),
-                          buf);
+    /* RFC 8216 6.2.4: the same target duration in every rendition */
+
+    return feed_hls_parts(&part, 1, feed_hls_clip_target(cat, clip), buf);
 }
 
 

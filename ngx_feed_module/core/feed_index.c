@@ -78,6 +78,7 @@ struct feed_index_s {
 
     uint64_t           *sound_keys;  /* sound hash << 32 | clip, sorted */
     uint32_t           *sound_clips; /* the clips in the same order */
+    uint32_t            lists_n;     /* clips the lists were built for */
 
     uint32_t            ntrending;
     uint32_t            trending[FEED_TRENDING_MAX];
@@ -506,8 +507,39 @@ feed_index_closest(const feed_index_t *ix, const float *v, float norm)
 static int
 feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
 {
-    uint32_t            i, c, p, *fill;
+    uint32_t            i, c, p, *fill, *members, *member_off, *remixes;
+    uint32_t           *remix_off, *sound_clips;
+    uint64_t           *member_hash, *sound_keys;
     const feed_clip_t  *clip;
+
+    /*
+     * All or nothing: the lists of the last build stay (for the clips
+     * they knew, lists_n) until every new one is allocated.
+     */
+
+    members = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
+    member_hash = malloc(((size_t) ix->n + 1) * sizeof(uint64_t));
+    member_off = calloc((size_t) ix->nclusters + 1, sizeof(uint32_t));
+    remixes = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
+    remix_off = calloc((size_t) ix->n + 2, sizeof(uint32_t));
+    sound_keys = malloc(((size_t) ix->n + 1) * sizeof(uint64_t));
+    sound_clips = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
+    fill = calloc((size_t) ix->n + ix->nclusters + 1, sizeof(uint32_t));
+
+    if (members == NULL || member_hash == NULL || member_off == NULL
+        || remixes == NULL || remix_off == NULL || sound_keys == NULL
+        || sound_clips == NULL || fill == NULL)
+    {
+        free(members);
+        free(member_hash);
+        free(member_off);
+        free(remixes);
+        free(remix_off);
+        free(sound_keys);
+        free(sound_clips);
+        free(fill);
+        return FEED_ERROR;
+    }
 
     free(ix->members);
     free(ix->member_hash);
@@ -517,21 +549,14 @@ feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
     free(ix->sound_keys);
     free(ix->sound_clips);
 
-    ix->sound_keys = malloc(((size_t) ix->n + 1) * sizeof(uint64_t));
-    ix->sound_clips = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
-
-    if (ix->sound_keys == NULL || ix->sound_clips == NULL) {
-        free(ix->sound_keys);
-        free(ix->sound_clips);
-        ix->sound_keys = NULL;
-        ix->sound_clips = NULL;
-        ix->members = NULL;
-        ix->member_hash = NULL;
-        ix->member_off = NULL;
-        ix->remixes = NULL;
-        ix->remix_off = NULL;
-        return FEED_ERROR;
-    }
+    ix->members = members;
+    ix->member_hash = member_hash;
+    ix->member_off = member_off;
+    ix->remixes = remixes;
+    ix->remix_off = remix_off;
+    ix->sound_keys = sound_keys;
+    ix->sound_clips = sound_clips;
+    ix->lists_n = ix->n;
 
     for (i = 0; i < ix->n; i++) {
         ix->sound_keys[i] = (uint64_t) ix->clip[i].sound << 32 | i;
@@ -541,21 +566,6 @@ feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
 
     for (i = 0; i < ix->n; i++) {
         ix->sound_clips[i] = (uint32_t) ix->sound_keys[i];
-    }
-
-    ix->members = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
-    ix->member_hash = malloc(((size_t) ix->n + 1) * sizeof(uint64_t));
-    ix->member_off = calloc((size_t) ix->nclusters + 1, sizeof(uint32_t));
-    ix->remixes = malloc(((size_t) ix->n + 1) * sizeof(uint32_t));
-    ix->remix_off = calloc((size_t) ix->n + 2, sizeof(uint32_t));
-    fill = calloc((size_t) ix->n + ix->nclusters + 1, sizeof(uint32_t));
-
-    if (ix->members == NULL || ix->member_hash == NULL
-        || ix->member_off == NULL
-        || ix->remixes == NULL || ix->remix_off == NULL || fill == NULL)
-    {
-        free(fill);
-        return FEED_ERROR;
     }
 
     for (i = 0; i < ix->n; i++) {
@@ -949,7 +959,7 @@ feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
 
     key = (uint64_t) sound_hash << 32;
     lo = 0;
-    hi = ix->n;
+    hi = ix->lists_n;
 
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
@@ -964,7 +974,7 @@ feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
 
     first = lo;
     key |= 0xffffffff;
-    hi = ix->n;
+    hi = ix->lists_n;
 
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
@@ -999,7 +1009,7 @@ uint32_t
 feed_index_remixes(const feed_index_t *ix, uint32_t clip,
     const uint32_t **list)
 {
-    if (clip >= ix->n) {
+    if (clip >= ix->lists_n) {
         return 0;
     }
 

@@ -337,19 +337,24 @@ feed_rank_spaced(feed_rank_t *rk, uint32_t clip, uint32_t creator,
 
 
 /*
- * A listing's candidates: every clip with the sound, or every remix of
- * the clip, as many as a ranking holds.
+ * A listing's candidates: every clip with the sound (by name: two names
+ * may share a hash), or every remix of the clip, the newest first, as
+ * many as a ranking holds.
  */
 
 static void
 feed_rank_only(feed_rank_t *rk)
 {
-    uint32_t         i, n;
+    uint32_t         i, n, clip;
     unsigned         reason;
+    const char      *name;
     const uint32_t  *list;
+
+    name = NULL;
 
     if (rk->v->only == FEED_ONLY_SOUND) {
         n = feed_index_sound_clips(rk->ix, rk->v->only_key, &list);
+        name = rk->v->only_name;
         reason = FEED_REASON_SOUND;
 
     } else {
@@ -357,8 +362,19 @@ feed_rank_only(feed_rank_t *rk)
         reason = FEED_REASON_REMIX;
     }
 
-    for (i = 0; i < n && rk->n < FEED_CAND_MAX; i++) {
-        feed_rank_add(rk, list[i], reason);
+    for (i = n; i > 0 && rk->n < FEED_CAND_MAX; i--) {
+        clip = list[i - 1];
+
+        if (name
+            && strcmp(feed_clip_sound(rk->cat,
+                                      feed_catalog_clip(rk->cat, clip)),
+                      name)
+               != 0)
+        {
+            continue;
+        }
+
+        feed_rank_add(rk, clip, reason);
     }
 }
 

@@ -106,6 +106,7 @@ typedef struct {
     uint32_t            nsounds;
     uint32_t            only;             /* 0, or FEED_ONLY_* */
     uint32_t            only_key;         /* the sound's hash, the clip */
+    const char         *only_name;        /* the sound's name */
     int               (*seen)(void *data, uint64_t clip_hash);
     void               *seen_data;
 } feed_rank_viewer_t;

@@ -197,7 +197,9 @@ feed_url_token(const feed_key_t *key, const char *clip, size_t clip_len,
     size_t         n, len;
     unsigned char  mac[32];
 
-    if (clip_len > 64 || expires > 9999999999ULL) {
+    /* the check takes 1 to 10 digits without a leading zero: not "0" */
+
+    if (clip_len > 64 || expires == 0 || expires > 9999999999ULL) {
         return 0;
     }
 

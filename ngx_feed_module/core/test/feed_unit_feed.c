@@ -213,7 +213,7 @@ test_feed_effect(void)
     memset(&ev, 0, sizeof(ev));
     ev.watch_ms = 9500;
     ev.like = 1;
-    feed_event_effect(&ev, &clip, &p, &fx);
+    feed_event_effect(&ev, NULL, &clip, &p, &fx);
     CHECK(fx.qualified && fx.completed && !fx.fast_skip);
     CHECK(fx.trend == 4);
     CHECK(fx.learn > 0.9f);
@@ -223,11 +223,11 @@ test_feed_effect(void)
     ev.watch_ms = 1e300;
     ev.loops = 1;
     ev.like = 0;
-    feed_event_effect(&ev, &clip, &p, &fx);
+    feed_event_effect(&ev, NULL, &clip, &p, &fx);
     CHECK(fx.watch_ms == 30000);
 
     ev.loops = 1000;
-    feed_event_effect(&ev, &clip, &p, &fx);
+    feed_event_effect(&ev, NULL, &clip, &p, &fx);
     CHECK(fx.watch_ms == 200000);
 
     /* a fast skip pushes away and counts no view */
@@ -235,7 +235,7 @@ test_feed_effect(void)
     memset(&ev, 0, sizeof(ev));
     ev.watch_ms = 800;
     ev.skip = 1;
-    feed_event_effect(&ev, &clip, &p, &fx);
+    feed_event_effect(&ev, NULL, &clip, &p, &fx);
     CHECK(!fx.qualified && !fx.completed && fx.fast_skip);
     CHECK(fx.trend == 0);
     CHECK(fx.learn < -0.9f);
@@ -245,7 +245,7 @@ test_feed_effect(void)
     clip.duration_ms = 4000;
     ev.watch_ms = 2000;
     ev.skip = 0;
-    feed_event_effect(&ev, &clip, &p, &fx);
+    feed_event_effect(&ev, NULL, &clip, &p, &fx);
     CHECK(fx.qualified && !fx.completed);
 
     /* applied */
@@ -256,7 +256,7 @@ test_feed_effect(void)
 
     ev.watch_ms = 4000;
     ev.share = 1;
-    feed_event_effect(&ev, &clip, &p, &fx);
+    feed_event_effect(&ev, NULL, &clip, &p, &fx);
     feed_event_apply(&ev, &fx, &v, emb, 2, 77, 5, &cs, &ss, 1000, 3600);
 
     CHECK_UINT(cs.views, 1);

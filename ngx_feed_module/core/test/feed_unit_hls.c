@@ -364,12 +364,16 @@ test_hls_media(void)
 
     if (load_playlist_clips(&cat, &fox, &one) == FEED_OK) {
 
-        /* EXTINF is exactly the catalog's duration, six decimals */
+        /*
+         * EXTINF is exactly the catalog's duration, six decimals; the
+         * target duration is the clip's (4.5 s in 540p rounds to 5), the
+         * same in every rendition (RFC 8216 6.2.4)
+         */
 
         CHECK_STR(PLAYLIST(cat, fox, 0, ""),
                   "#EXTM3U\n"
                   "#EXT-X-VERSION:7\n"
-                  "#EXT-X-TARGETDURATION:3\n"
+                  "#EXT-X-TARGETDURATION:5\n"
                   "#EXT-X-MEDIA-SEQUENCE:0\n"
                   "#EXT-X-PLAYLIST-TYPE:VOD\n"
                   "#EXT-X-INDEPENDENT-SEGMENTS\n"
@@ -389,7 +393,7 @@ test_hls_media(void)
         CHECK_STR(PLAYLIST(cat, fox, 0, QUERY),
                   "#EXTM3U\n"
                   "#EXT-X-VERSION:7\n"
-                  "#EXT-X-TARGETDURATION:3\n"
+                  "#EXT-X-TARGETDURATION:5\n"
                   "#EXT-X-MEDIA-SEQUENCE:0\n"
                   "#EXT-X-PLAYLIST-TYPE:VOD\n"
                   "#EXT-X-INDEPENDENT-SEGMENTS\n"

@@ -334,6 +334,17 @@ test_token_limits(void)
 
     CHECK_UINT(feed_url_token(&key, A64 "A", 65, 1700000000, out), 0);
     CHECK_UINT(feed_url_token(&key, "fox-001", 7, 10000000000ULL, out), 0);
+
+    /*
+     * Found by fuzz_token: an expiry of 0 made "0.SIG", which the check
+     * refuses as malformed; no token is made that could never verify.
+     */
+
+    CHECK_UINT(feed_url_token(&key, "fox-001", 7, 0, out), 0);
+    CHECK_UINT(feed_page_token(&key, "1.fox-001", 9, 0, out), 0);
+    CHECK_INT(check(&key, 1, "fox-001",
+                    "0.DQg-TIkv7lwA3RmYuON9oQO6YYlGkZViJd_0bFTsmNY", 0),
+              FEED_TOKEN_MALFORMED);
 }
 
 
