@@ -1,12 +1,13 @@
 # ngx_feed_module
 #
-#   make run     install packages, build, make demo media, start nginx
-#   make test    install packages and the browser stack, build, run the
-#                unit and Test::Nginx suites
+#   make run     install packages (hls.js from npm), build, make demo
+#                media, start nginx with the For You page
+#   make test    install packages and the browser stack, build, make demo
+#                media, run the unit and Test::Nginx suites
 #
 # Everything is built under build/; nothing is written elsewhere except
-# the Debian packages that `make deps` and `make browser-deps` install
-# (and npm's own cache).
+# the Debian packages that `make deps`, `make node-deps` and
+# `make browser-deps` install (and npm's own cache).
 
 SHELL        := /bin/bash
 NGINX_BIN    ?= /usr/sbin/nginx
@@ -38,9 +39,9 @@ UNIT_LIBS    := -ljansson -lcrypto -lm -lpthread
 PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                     || echo "-I tools/test-nginx/lib")
 
-.PHONY: all deps browser-deps build build-asan unit unit-asan fixtures test \
-        test-asan test-nginx test-runner run demo-media bench bench-media \
-        bench-catalog bench-cache clean
+.PHONY: all deps node-deps browser-deps build build-asan unit unit-asan \
+        fixtures test test-asan test-nginx test-runner run demo-media \
+        demo-prefix bench bench-media bench-catalog bench-cache clean
 
 all: build
 
@@ -60,35 +61,46 @@ $(BUILD)/.deps: Makefile
 	fi
 	@touch $@
 
-# The browser tests' stack: Debian's Chromium, Debian's Node.js and npm
-# only when no node and npm are on PATH (a Node.js from elsewhere brings
-# its own npm, which Debian's would conflict with), and the exact versions
-# locked in t/browser/ installed under build/node/.
+# The npm packages, the exact versions locked in t/browser/ (hls.js for
+# the demo page and the browser tests, playwright-core for the tests)
+# installed under build/node/, with Debian's Node.js and npm only when no
+# node and npm are on PATH (a Node.js from elsewhere brings its own npm,
+# which Debian's would conflict with).  The browser tests also need
+# Debian's Chromium.
 
 BROWSER_PACKAGES := chromium
 NODE_DIR         := $(BUILD)/node
 
-browser-deps: $(BUILD)/.browser-deps
+node-deps: $(BUILD)/.node-deps
 
-$(BUILD)/.browser-deps: Makefile t/browser/package.json \
+$(BUILD)/.node-deps: Makefile t/browser/package.json \
         t/browser/package-lock.json | $(BUILD)/.deps
 	@mkdir -p $(NODE_DIR)
-	@pkgs="$(BROWSER_PACKAGES)"; \
-	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
-	    pkgs="$$pkgs nodejs npm"; \
-	fi; \
-	if ! dpkg -s $$pkgs >/dev/null 2>&1; then \
-	    echo "installing packages: $$pkgs"; \
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	    echo "installing packages: nodejs npm"; \
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get update -qq && \
-	    apt-get install -y -qq --no-install-recommends $$pkgs \
-	        >$(BUILD)/apt-browser.log 2>&1 \
-	    || { tail -20 $(BUILD)/apt-browser.log; exit 1; }; \
+	    apt-get install -y -qq --no-install-recommends nodejs npm \
+	        >$(BUILD)/apt-node.log 2>&1 \
+	    || { tail -20 $(BUILD)/apt-node.log; exit 1; }; \
 	fi
 	@cp t/browser/package.json t/browser/package-lock.json $(NODE_DIR)/
 	@cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund \
 	    >$(NODE_DIR)/npm.log 2>&1 \
 	    || { tail -20 $(NODE_DIR)/npm.log; exit 1; }
+	@touch $@
+
+browser-deps: $(BUILD)/.browser-deps
+
+$(BUILD)/.browser-deps: Makefile $(BUILD)/.node-deps
+	@if ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
+	    echo "installing packages: $(BROWSER_PACKAGES)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends \
+	        $(BROWSER_PACKAGES) >$(BUILD)/apt-browser.log 2>&1 \
+	    || { tail -20 $(BUILD)/apt-browser.log; exit 1; }; \
+	fi
 	@touch $@
 
 # The module: configured once against Debian's nginx-dev, rebuilt when a
@@ -166,7 +178,7 @@ test-runner:
 # One closing line for the whole run: every count comes from a log of
 # this run, so a step that ran no test shows as 0.
 
-test: build unit fixtures browser-deps
+test: build unit fixtures browser-deps demo-media
 	@$(MAKE) -s test-runner
 	@$(MAKE) -s test-nginx TEST_MODULE=$(BUILD)/ngx_http_feed_module.so
 	@tools/test-summary $(BUILD)/unit.log $(BUILD)/prove-runner.log \
@@ -189,15 +201,25 @@ test-asan: build-asan unit-asan fixtures $(BUILD)/asan/nginx-asan
 	     TEST_MODULE=$(BUILD)/asan/ngx_http_feed_module.so
 	@tools/test-summary $(BUILD)/unit.log $(BUILD)/prove.log
 
-# The demo: media made once and cached under build/demo/.  As root, the
-# workers run as root too: nobody may not reach a checkout under /root.
+# The demo: media made once and cached under build/demo/, the prefix of
+# conf/demo.conf, where the page (demo/www/), hls.js and conf/ are linked
+# in (so that `nginx -p build/demo/ -c conf/demo.conf` works too).  As
+# root, the workers run as root too: nobody may not reach a checkout
+# under /root.
+
+DEMO := $(BUILD)/demo
 
 demo-media: deps
-	@tools/make-demo-media $(BUILD)/demo/media
+	@tools/make-demo-media $(DEMO)/media
 
-run: build demo-media
-	@mkdir -p $(BUILD)/demo/logs
-	@tools/demo-urls $(BUILD)/demo
+demo-prefix: node-deps
+	@mkdir -p $(DEMO)/logs $(DEMO)/vendor
+	@ln -sfn $(CURDIR)/conf $(DEMO)/conf
+	@ln -sfn $(CURDIR)/demo/www $(DEMO)/www
+	@ln -sfn $(NODE_DIR)/node_modules/hls.js/dist $(DEMO)/vendor/hls.js
+
+run: build demo-media demo-prefix
+	@tools/demo-urls $(DEMO)
 	@exec $(NGINX_BIN) -p $(BUILD)/demo/ -c $(CURDIR)/conf/demo.conf \
 	     -g "daemon off; $$([ $$(id -u) = 0 ] && echo 'user root;')"
 
