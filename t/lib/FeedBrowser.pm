@@ -8,6 +8,9 @@ package FeedBrowser;
 #   plan skip_all => $why if my $why = browser_available();
 #   my $r = browser_play($url, rate => 4, timeout => 30);
 #   ok($r->{ok}) or diag(browser_explain($r));
+#
+# browser_script runs another script of t/browser/ the same way (the demo
+# page's test, demo.js).
 
 use strict;
 use warnings;
@@ -19,11 +22,11 @@ use JSON::PP qw(decode_json);
 use POSIX qw(WNOHANG);
 
 use Exporter 'import';
-our @EXPORT = qw(browser_available browser_play browser_explain);
+our @EXPORT = qw(browser_available browser_play browser_explain
+                 browser_script);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
-our $PLAY = "$ROOT/t/browser/play.js";
 our $CHROMIUM = $ENV{FEED_CHROMIUM} || '/usr/bin/chromium';
 our $MODULES = $ENV{FEED_NODE_MODULES} || "$ROOT/build/node/node_modules";
 
@@ -57,15 +60,32 @@ sub browser_play {
     my ($url, %opt) = @_;
 
     my $timeout = $opt{timeout} // 60;
-    my @cmd = ('node', $PLAY, $url, '--rate', $opt{rate} // 1,
-               '--timeout', $timeout);
+    my @args = ($url, '--rate', $opt{rate} // 1, '--timeout', $timeout);
 
-    push @cmd, '--screenshot', $opt{screenshot} if $opt{screenshot};
+    push @args, '--screenshot', $opt{screenshot} if $opt{screenshot};
+
+    # play.js enforces the timeout itself and kills a hung browser after
+    # 30 s more; this is only the last resort
+
+    return browser_script('play.js', \@args, timeout => $timeout + 60);
+}
+
+
+# Runs another script of t/browser/ (say demo.js) with @$args, which
+# prints one JSON object and exits 0 when it ran: returns that object as a
+# hash; dies when the script itself could not run.  Options: timeout in
+# seconds (default 120), after which the script is killed.
+
+sub browser_script {
+    my ($script, $args, %opt) = @_;
+
+    my $timeout = $opt{timeout} // 120;
+    my @cmd = ('node', "$ROOT/t/browser/$script", @$args);
 
     local $ENV{FEED_CHROMIUM} = $CHROMIUM;
     local $ENV{FEED_NODE_MODULES} = $MODULES;
 
-    my ($efh, $efile) = tempfile('feed-play-XXXXXX', TMPDIR => 1,
+    my ($efh, $efile) = tempfile('feed-browser-XXXXXX', TMPDIR => 1,
                                  UNLINK => 1);
 
     my $pid = open(my $out, '-|') // die "fork: $!\n";
@@ -77,12 +97,9 @@ sub browser_play {
         POSIX::_exit(127);
     }
 
-    # play.js enforces the timeout itself and kills a hung browser after
-    # 30 s more; this is only the last resort
-
     my $json = eval {
         local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm($timeout + 60);
+        alarm($timeout);
         local $/;
         my $data = <$out>;
         alarm(0);
@@ -97,13 +114,13 @@ sub browser_play {
     my $status = $?;
     my $stderr = do { local (@ARGV, $/) = ($efile); <> } // '';
 
-    die "play.js did not finish in " . ($timeout + 60) . " s\n$stderr"
+    die "$script did not finish in $timeout s\n$stderr"
         unless defined $json;
-    die "play.js failed (exit " . ($status >> 8) . ")\n$stderr"
+    die "$script failed (exit " . ($status >> 8) . ")\n$stderr"
         if $status != 0;
 
     my $r = eval { decode_json($json) }
-        or die "play.js printed no JSON: $@\n$json\n$stderr";
+        or die "$script printed no JSON: $@\n$json\n$stderr";
 
     $r->{stderr} = $stderr if length $stderr;
 

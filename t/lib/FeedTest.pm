@@ -330,7 +330,8 @@ sub load_modules {
 
 
 # A prefix directory with conf/nginx.conf and logs/; $http goes inside
-# http {}, and a server on $port is added around $server.
+# http {}, and a server on $port is added around $server; or $conf is the
+# whole configuration.
 
 sub nginx_prefix {
     my (%opt) = @_;
@@ -356,6 +357,9 @@ sub nginx_prefix {
         . ($opt{server} // '')
         . "    }\n"
         . "}\n";
+
+    # or a whole configuration of the test's own (listening on its port)
+    $conf = $opt{conf} if defined $opt{conf};
 
     write_file("$dir/conf/nginx.conf", $conf);
 
