@@ -377,6 +377,7 @@ int
 feed_events_parse(const char *body, size_t len, feed_event_t *ev,
     size_t max, size_t *n, feed_err_t *err)
 {
+    char         *p;
     size_t        i;
     json_t       *root, *list;
     json_error_t  jerr;
@@ -386,6 +387,19 @@ feed_events_parse(const char *body, size_t len, feed_event_t *ev,
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 
     if (root == NULL) {
+
+        /*
+         * jansson quotes the bytes near the error and may cut a UTF-8
+         * sequence short; the message goes back to the client as JSON,
+         * which must be UTF-8, so it keeps to ASCII.
+         */
+
+        for (p = jerr.text; *p; p++) {
+            if ((unsigned char) *p >= 0x80) {
+                *p = '?';
+            }
+        }
+
         feed_err_set(err, "malformed JSON at character %d: %s",
                      jerr.position, jerr.text);
         return FEED_ERROR;

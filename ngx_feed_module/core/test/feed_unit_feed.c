@@ -134,8 +134,11 @@ test_feed_manifest(void)
 static void
 test_feed_events(void)
 {
-    size_t         n;
+    char           json[6 * FEED_ERR_LEN + 2];
+    size_t         i, n, len;
+    json_t        *root;
     feed_err_t     err;
+    json_error_t   jerr;
     feed_event_t   ev[FEED_EVENTS_MAX + 1];
     const char    *b;
 
@@ -173,6 +176,28 @@ test_feed_events(void)
     CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
               FEED_ERROR);
     CHECK(strstr(err.msg, "malformed JSON") != NULL);
+
+    /*
+     * Found by fuzz_events: jansson's text near the error held half an
+     * "\xc3\xa9", and the 400 answer, {"error": msg}, was not UTF-8.
+     */
+
+    b = "[\"\\u\xc3\xa9\"]";
+    CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
+              FEED_ERROR);
+    CHECK(strstr(err.msg, "invalid escape") != NULL);
+
+    for (i = 0; err.msg[i]; i++) {
+        CHECK((unsigned char) err.msg[i] < 0x80);
+    }
+
+    len = feed_json_string(NULL, err.msg, strlen(err.msg));
+    CHECK(len < sizeof(json));
+    CHECK_UINT(feed_json_string(json, err.msg, strlen(err.msg)), len);
+    root = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+    CHECK(root != NULL && json_is_string(root)
+          && strcmp(json_string_value(root), err.msg) == 0);
+    json_decref(root);
 
     b = "{\"events\":{}}";
     CHECK_INT(feed_events_parse(b, strlen(b), ev, FEED_EVENTS_MAX, &n, &err),
