@@ -31,7 +31,13 @@ EOF
 $ENV{TEST_NGINX_FEED_DIR} = $dir;
 $ENV{TEST_NGINX_LUA_DIR} = abs_path('lua');
 
+# under valgrind a hook runs tens of times slower: the default limit
+# would stop healthy hooks (the tests of the limit set their own)
+
+$ENV{TEST_NGINX_LUA_TIME_LIMIT} = $ENV{TEST_NGINX_USE_VALGRIND} ? '5s' : '10ms';
+
 my $http = <<'EOF';
+    feed_lua_time_limit $TEST_NGINX_LUA_TIME_LIMIT;
     feed_catalog      $TEST_NGINX_FEED_DIR/catalog.jsonl;
     feed_secret_file  $TEST_NGINX_FIXTURES/secret.key;
     feed_state_zone   viewers:4m;

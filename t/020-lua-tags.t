@@ -34,7 +34,9 @@ my $ngx = nginx_start(
     port    => $port,
     http    => "    feed_catalog $dir/catalog.jsonl;\n"
                . "    feed_secret_file $fx/secret.key;\n"
-               . "    feed_state_zone viewers:4m;\n",
+               . "    feed_state_zone viewers:4m;\n"
+               . ($ENV{TEST_NGINX_USE_VALGRIND}
+                  ? "    feed_lua_time_limit 5s;\n" : ''),
     server  => "        location = /feed { feed_manifest; feed_candidates 400;\n"
                . "            feed_rank_by_lua_block {\n"
                . "                local keep = {}\n"
