@@ -18,6 +18,7 @@ CC           ?= cc
 PACKAGES     := build-essential nginx nginx-dev libjansson-dev \
                 libluajit2-5.1-dev libssl-dev libpcre2-dev zlib1g-dev \
                 ffmpeg fonts-dejavu-core wrk curl python3 \
+                clang libclang-rt-14-dev \
                 libtest-base-perl libtest-longstring-perl libtext-diff-perl \
                 liblist-moreutils-perl libhttp-message-perl libwww-perl
 
@@ -179,10 +180,12 @@ test-runner:
 # this run, so a step that ran no test shows as 0.
 
 test: build unit fixtures browser-deps demo-media
+	@$(MAKE) -s fuzz-smoke 2>&1 | tee $(BUILD)/fuzz.log; \
+	    exit $${PIPESTATUS[0]}
 	@$(MAKE) -s test-runner
 	@$(MAKE) -s test-nginx TEST_MODULE=$(BUILD)/ngx_http_feed_module.so
-	@tools/test-summary $(BUILD)/unit.log $(BUILD)/prove-runner.log \
-	    $(BUILD)/prove.log
+	@tools/test-summary $(BUILD)/unit.log $(BUILD)/fuzz.log \
+	    $(BUILD)/prove-runner.log $(BUILD)/prove.log
 
 # nginx itself is not instrumented: a wrapper preloads the sanitizer
 # runtime into nginx alone, not into the test runner.
@@ -196,10 +199,34 @@ $(BUILD)/asan/nginx-asan: | $(BUILD)/.deps
 	    'exec $(NGINX_BIN) "$$@"' >$@
 	@chmod +x $@
 
-test-asan: build-asan unit-asan fixtures $(BUILD)/asan/nginx-asan
+test-asan: build-asan unit-asan fixtures browser-deps demo-media \
+        $(BUILD)/asan/nginx-asan
 	@$(MAKE) -s test-nginx NGINX_BIN=$(BUILD)/asan/nginx-asan \
 	     TEST_MODULE=$(BUILD)/asan/ngx_http_feed_module.so
 	@tools/test-summary $(BUILD)/unit.log $(BUILD)/prove.log
+
+# The suite with nginx under valgrind's memcheck (TEST_NGINX_USE_VALGRIND,
+# which the real Test::Nginx knows too): every nginx process writes a log
+# under build/valgrind/, and tools/valgrind-report fails the run on any
+# error or definite leak whose stack passes through the module.  Slow:
+# about half an hour.
+
+.PHONY: test-valgrind
+
+test-valgrind: build fixtures browser-deps demo-media
+	@command -v valgrind >/dev/null || { \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq --no-install-recommends valgrind \
+	        >$(BUILD)/apt-valgrind.log 2>&1 \
+	    || { tail -20 $(BUILD)/apt-valgrind.log; exit 1; }; }
+	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
+	@TEST_NGINX_USE_VALGRIND=1 FEED_VALGRIND_LOGS=$(BUILD)/valgrind \
+	    $(MAKE) -s test-nginx TEST_MODULE=$(BUILD)/ngx_http_feed_module.so; \
+	    rc=$$?; tools/valgrind-report $(BUILD)/valgrind \
+	        >$(BUILD)/valgrind-report.txt; vrc=$$?; \
+	    tail -1 $(BUILD)/valgrind-report.txt; \
+	    tools/test-summary $(BUILD)/prove.log; \
+	    [ $$rc = 0 ] && [ $$vrc = 0 ]
 
 # The demo: media made once and cached under build/demo/, the prefix of
 # conf/demo.conf, where the page (demo/www/), hls.js and conf/ are linked
@@ -281,3 +308,8 @@ bench-catalog: $(BUILD)/catalog-bench
 
 clean:
 	rm -rf $(BUILD) t/servroot
+
+# Fuzzing (make fuzz, make fuzz-smoke): last, so that it sees the
+# variables above and gives no default goal.
+
+include fuzz/fuzz.mk

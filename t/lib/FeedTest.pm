@@ -317,8 +317,17 @@ sub read_file {
 }
 
 
+# In valgrind mode (TEST_NGINX_USE_VALGRIND), nginx runs under
+# tools/valgrind-nginx, as the test runner's own servers do.
+
 sub nginx_binary {
-    return $ENV{TEST_NGINX_BINARY} || 'nginx';
+    my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
+
+    return $bin unless $ENV{TEST_NGINX_USE_VALGRIND};
+
+    $ENV{FEED_VALGRIND_NGINX} //= $bin;
+
+    return "$ROOT/tools/valgrind-nginx";
 }
 
 
@@ -401,7 +410,7 @@ sub nginx_start {
         exit 127;
     }
 
-    my $deadline = time() + 10;
+    my $deadline = time() + ($ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 10);
 
     while (time() < $deadline) {
         if (waitpid($pid, WNOHANG) == $pid) {
@@ -448,7 +457,7 @@ sub nginx_stop {
 
     kill 'QUIT', $ngx->{pid};
 
-    my $deadline = time() + 5;
+    my $deadline = time() + ($ENV{TEST_NGINX_USE_VALGRIND} ? 20 : 5);
 
     while (time() < $deadline) {
         return if waitpid($ngx->{pid}, WNOHANG) == $ngx->{pid};

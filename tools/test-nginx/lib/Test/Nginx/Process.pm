@@ -122,7 +122,9 @@ sub stop_nginx {
     my $pid = $Pid // return;
     undef $Pid;
 
-    my $grace = $args{grace} // 1;
+    # under valgrind the leak check at exit takes seconds
+
+    my $grace = $args{grace} // ($ENV{TEST_NGINX_USE_VALGRIND} ? 15 : 1);
 
     kill($ENV{TEST_NGINX_FAST_SHUTDOWN} ? SIGTERM : SIGQUIT, $pid);
 

@@ -17,6 +17,8 @@ use warnings;
 use Test::Base -base;
 
 use Digest::MD5 ();
+use File::Basename qw(dirname);
+use File::Spec ();
 use HTTP::Response ();
 use Digest::SHA ();
 use List::Util qw(shuffle);
@@ -90,9 +92,13 @@ sub init_run {
 
     $ENV{TEST_NGINX_SERVER_PORT} //= $ServerPort;
 
-    warn "WARNING: TEST_NGINX_USE_VALGRIND is not supported by this "
-         . "runner; running without valgrind\n"
-        if $ENV{TEST_NGINX_USE_VALGRIND};
+    # valgrind mode: nginx runs under tools/valgrind-nginx (memcheck, one
+    # log per process); everything takes longer
+
+    if ($ENV{TEST_NGINX_USE_VALGRIND}) {
+        $ENV{FEED_VALGRIND_NGINX} //= nginx_binary();
+        $Test::Nginx::Util::Timeout = 30 unless $ENV{TEST_NGINX_TIMEOUT};
+    }
 
     $Test::Nginx::Util::BeforeBailOut = \&stop_nginx;
 
@@ -258,7 +264,8 @@ sub prepare_server_root {
 
 sub start_nginx {
     return spawn_nginx(
-        binary      => nginx_binary(),
+        binary      => $ENV{TEST_NGINX_USE_VALGRIND} ? valgrind_wrapper()
+                                                      : nginx_binary(),
         prefix      => $ServRoot,
         conf_file   => $ConfFile,
         pid_file    => $PidFile,
@@ -267,6 +274,11 @@ sub start_nginx {
 }
 
 sub ready_timeout { $Timeout > 5 ? $Timeout : 5 }
+
+sub valgrind_wrapper {
+    my $dir = File::Spec->rel2abs(dirname(__FILE__));
+    return "$dir/../../../../valgrind-nginx";
+}
 
 sub nginx_command {
     return nginx_binary() . " -p $ServRoot/ -c $ConfFile";
