@@ -149,8 +149,11 @@ for my $k (1 .. $clients) {
 diag(join ', ', "$kills kills", map { "$_: $total{$_}" } sort keys %total);
 
 ok($kills >= 10, "workers were killed under load ($kills times)");
-ok(($total{ok} // 0) > 500, 'the load went on between kills ('
-   . ($total{ok} // 0) . ' good responses)');
+# under valgrind a new worker takes seconds to start: fewer responses
+
+ok(($total{ok} // 0) > ($ENV{TEST_NGINX_USE_VALGRIND} ? 0 : 500),
+   'the load went on between kills (' . ($total{ok} // 0)
+   . ' good responses)');
 ok(!$total{bad}, 'no response carried wrong bytes');
 is(scalar(grep { /^status/ } keys %total), 0, 'no error status');
 

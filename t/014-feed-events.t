@@ -225,7 +225,11 @@ for (1 .. 60) {
     push @codes, $st;
 }
 
-ok((grep { $_ == 429 } @codes), 'over feed_events_rate: 429');
+SKIP: {
+    skip 'under valgrind the posts are slower than the bucket refills', 1
+        if $ENV{TEST_NGINX_USE_VALGRIND};
+    ok((grep { $_ == 429 } @codes), 'over feed_events_rate: 429');
+}
 ok((grep { $_ == 200 } @codes) >= 50, 'the burst went through');
 
 nginx_stop($ngx);

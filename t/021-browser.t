@@ -60,7 +60,11 @@ sub plays_to_end {
 
     ok($r->{ended}, "$name: playback reaches the end") or diag($why);
     ok(!$r->{timed_out}, "$name: within the timeout") or diag($why);
-    is($r->{stalls}, 0, "$name: no stall") or diag($why);
+    SKIP: {
+        skip "$name: under valgrind the server is too slow to judge stalls",
+            1 if $ENV{TEST_NGINX_USE_VALGRIND};
+        is($r->{stalls}, 0, "$name: no stall") or diag($why);
+    }
     is_deeply($r->{errors}, [], "$name: no hls.js or media error")
         or diag($why);
     cmp_ok(abs(($r->{currentTime} // 0) - $duration), '<', 0.1,

@@ -42,7 +42,11 @@ sub plays_to_end {
     my $why = browser_explain($r);
 
     ok($r->{ended}, "$name: playback reaches the end") or diag($why);
-    is($r->{stalls}, 0, "$name: no stall") or diag($why);
+    SKIP: {
+        skip "$name: under valgrind the server is too slow to judge stalls",
+            1 if $ENV{TEST_NGINX_USE_VALGRIND};
+        is($r->{stalls}, 0, "$name: no stall") or diag($why);
+    }
     is_deeply($r->{errors}, [], "$name: no hls.js or media error")
         or diag($why);
     cmp_ok(abs(($r->{currentTime} // 0) - $duration), '<', 0.15,
