@@ -367,11 +367,29 @@ ngx_http_feed_events_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * feed_manifest, feed_events, feed_remixes, feed_sound, feed_playlist:
+ * the location's content handler, by the directive's name.
+ */
+
 char *
-ngx_http_feed_manifest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_feed_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_uint_t                  i;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_feed_main_conf_t  *fmcf;
+
+    static struct {
+        const char              *name;
+        ngx_http_handler_pt      handler;
+    } handlers[] = {
+        { "feed_manifest", ngx_http_feed_manifest_handler },
+        { "feed_events", ngx_http_feed_events_handler },
+        { "feed_remixes", ngx_http_feed_remixes_handler },
+        { "feed_sound", ngx_http_feed_sound_handler },
+        { "feed_playlist", ngx_http_feed_playlist_handler },
+        { NULL, NULL }
+    };
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -379,59 +397,16 @@ ngx_http_feed_manifest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "conflicts with another content handler in this location";
     }
 
-    clcf->handler = ngx_http_feed_manifest_handler;
-
-    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
-    fmcf->feed = 1;
-    fmcf->used = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-char *
-ngx_http_feed_listing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_feed_main_conf_t  *fmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
-        return "conflicts with another content handler in this location";
+    for (i = 0; handlers[i].name; i++) {
+        if (ngx_strcmp(cmd->name.data, handlers[i].name) == 0) {
+            clcf->handler = handlers[i].handler;
+            break;
+        }
     }
 
-    if (ngx_strcmp(cmd->name.data, "feed_sound") == 0) {
-        clcf->handler = ngx_http_feed_sound_handler;
-
-    } else if (ngx_strcmp(cmd->name.data, "feed_remixes") == 0) {
-        clcf->handler = ngx_http_feed_remixes_handler;
-
-    } else {
-        clcf->handler = ngx_http_feed_playlist_handler;
+    if (clcf->handler == NULL) {
+        return "is not a feed location";
     }
-
-    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
-    fmcf->feed = 1;
-    fmcf->used = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-char *
-ngx_http_feed_events(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_feed_main_conf_t  *fmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
-        return "conflicts with another content handler in this location";
-    }
-
-    clcf->handler = ngx_http_feed_events_handler;
 
     fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_feed_module);
     fmcf->feed = 1;

@@ -295,10 +295,8 @@ char *ngx_http_feed_plugin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_feed_float(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_feed_events_rate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_feed_manifest(ngx_conf_t *cf, ngx_command_t *cmd,
+char *ngx_http_feed_location(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_feed_events(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_feed_listing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_feed_page_size(ngx_http_request_t *r, ngx_uint_t *want);
 ngx_int_t ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg);
 ngx_int_t ngx_http_feed_error(ngx_http_request_t *r, ngx_uint_t status,
