@@ -178,9 +178,9 @@ static int feed_cache_movable(feed_cache_hdr_t *h, feed_cache_rec_t *r,
     uint64_t budget);
 static int feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash,
     uint64_t need, uint64_t now);
-static int feed_cache_evict(feed_cache_hdr_t *h, uint64_t now,
+static int feed_cache_evict(feed_cache_hdr_t *h, int protect, uint64_t now,
     uint64_t *budget);
-static int feed_cache_reserve(feed_cache_hdr_t *h, uint64_t need,
+static int feed_cache_reserve(feed_cache_hdr_t *h, uint64_t need, int protect,
     uint64_t now, uint64_t *off);
 static int feed_cache_pin(feed_cache_hdr_t *h, feed_cache_rec_t *r,
     uint64_t off, uint64_t now, uint64_t owner, feed_cache_ref_t *ref);
@@ -1091,7 +1091,8 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
 /* reclaims the record at the tail: FEED_OK, FEED_DECLINED or FEED_ERROR */
 
 static int
-feed_cache_evict(feed_cache_hdr_t *h, uint64_t now, uint64_t *budget)
+feed_cache_evict(feed_cache_hdr_t *h, int protect, uint64_t now,
+    uint64_t *budget)
 {
     uint64_t           i, off;
     unsigned char     *ring;
@@ -1165,6 +1166,17 @@ feed_cache_evict(feed_cache_hdr_t *h, uint64_t now, uint64_t *budget)
             return FEED_OK;
         }
 
+        /*
+         * Scan resistance, kept here too: the admission's walk only
+         * approximates this eviction (padding, the move's condition), and
+         * a first sighting (protect) must never displace what is asked
+         * for again and again.
+         */
+
+        if (protect && feed_cache_estimate(h, r->hash) >= FEED_CACHE_HOT) {
+            return FEED_DECLINED;
+        }
+
         if (feed_cache_unindex(h, r, off) != FEED_OK) {
             return FEED_ERROR;
         }
@@ -1193,8 +1205,8 @@ feed_cache_evict(feed_cache_hdr_t *h, uint64_t now, uint64_t *budget)
 /* finds "need" contiguous bytes at the head, evicting from the tail */
 
 static int
-feed_cache_reserve(feed_cache_hdr_t *h, uint64_t need, uint64_t now,
-    uint64_t *off)
+feed_cache_reserve(feed_cache_hdr_t *h, uint64_t need, int protect,
+    uint64_t now, uint64_t *off)
 {
     int                rc;
     uint64_t           n, limit, budget;
@@ -1237,7 +1249,7 @@ feed_cache_reserve(feed_cache_hdr_t *h, uint64_t need, uint64_t now,
             }
         }
 
-        rc = feed_cache_evict(h, now, &budget);
+        rc = feed_cache_evict(h, protect, now, &budget);
         if (rc != FEED_OK) {
             return rc;
         }
@@ -1699,7 +1711,8 @@ feed_cache_admit(feed_cache_hdr_t *h, const void *key, size_t key_len,
         return FEED_CACHE_REJECT;
     }
 
-    rc = feed_cache_reserve(h, need, now, &off);
+    rc = feed_cache_reserve(h, need, feed_cache_estimate(h, hash) <= 1,
+                            now, &off);
 
     if (rc == FEED_ERROR) {
         goto corrupt;
