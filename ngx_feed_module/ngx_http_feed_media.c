@@ -327,10 +327,8 @@ ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
     u_char             *p;
     size_t              len;
     uint32_t            nparts;
-    ngx_int_t           rc;
     ngx_buf_t          *b;
     ngx_str_t           id, query, pid, pquery;
-    ngx_chain_t         out;
     feed_hls_part_t     parts[2];
     const feed_clip_t  *parent;
 
@@ -411,8 +409,20 @@ ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
                                   (char *) b->pos);
     }
 
+    return ngx_http_feed_send_playlist(r, b);
+}
+
+
+/* a playlist in one buffer: 200, its type and length, then the body */
+
+ngx_int_t
+ngx_http_feed_send_playlist(ngx_http_request_t *r, ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
     r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = len;
+    r->headers_out.content_length_n = b->last - b->pos;
     r->headers_out.content_type = ngx_http_feed_m3u8_type;
     r->headers_out.content_type_len = ngx_http_feed_m3u8_type.len;
     r->headers_out.content_type_lowcase = NULL;

@@ -35,10 +35,6 @@ static ngx_int_t ngx_http_feed_playlist_part(ngx_http_request_t *r,
     uint64_t expires);
 
 
-static ngx_str_t  ngx_http_feed_playlist_type =
-    ngx_string("application/vnd.apple.mpegurl");
-
-
 ngx_int_t
 ngx_http_feed_playlist_handler(ngx_http_request_t *r)
 {
@@ -243,10 +239,9 @@ ngx_http_feed_playlist_page(ngx_http_request_t *r, ngx_str_t *page,
     size_t                      len;
     uint32_t                    i, k, n, nparts, t, target;
     uint64_t                    expires;
-    ngx_int_t                   rc, bw, sent;
+    ngx_int_t                   bw, sent;
     ngx_buf_t                  *b;
     ngx_str_t                   cc;
-    ngx_chain_t                 out;
     feed_hls_part_t            *parts;
     const feed_clip_t          *clip;
     ngx_http_feed_main_conf_t  *fmcf;
@@ -375,25 +370,7 @@ ngx_http_feed_playlist_page(ngx_http_request_t *r, ngx_str_t *page,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = len;
-    r->headers_out.content_type = ngx_http_feed_playlist_type;
-    r->headers_out.content_type_len = ngx_http_feed_playlist_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_feed_send_playlist(r, b);
 }
 
 
