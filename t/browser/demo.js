@@ -29,12 +29,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { createRequire } = require('module');
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const MODULES = process.env.FEED_NODE_MODULES
-    || path.join(ROOT, 'build', 'node', 'node_modules');
-const CHROMIUM = process.env.FEED_CHROMIUM || '/usr/bin/chromium';
+const { packages, launch, release } = require('./launch');
 
 // the topic followed must have this many clips left after the first page
 const MIN_LEFT = 3;
@@ -125,57 +120,13 @@ async function main() {
     const opt = parseArgs(process.argv.slice(2));
     const t0 = Date.now();
 
-    let req;
-    try {
-        req = createRequire(path.join(MODULES, 'noop.js'));
-        req.resolve('playwright-core');
-    } catch (e) {
-        process.stderr.write(`demo.js: cannot load packages from ${MODULES}`
-                             + ` (make browser-deps): ${e.message}\n`);
-        process.exit(3);
-    }
-    const { chromium } = req('playwright-core');
-
-    if (!fs.existsSync(CHROMIUM)) {
-        process.stderr.write(`demo.js: no browser at ${CHROMIUM}\n`);
-        process.exit(3);
-    }
+    const req = packages('demo.js');
 
     const catalog = fs.readFileSync(opt.catalog, 'utf8').split('\n')
         .filter((l) => l.trim()).map((l) => JSON.parse(l));
 
     let browser = null;
-    const hard = setTimeout(() => {
-        process.stderr.write('demo.js: the browser did not answer, killed\n');
-        try {
-            const p = browser && browser.process && browser.process();
-            if (p) {
-                p.kill('SIGKILL');
-            }
-        } catch (e) {
-            // exiting anyway
-        }
-        process.exit(4);
-    }, (opt.timeout + 30) * 1000);
-    hard.unref();
-
-    const args = [
-        '--autoplay-policy=no-user-gesture-required',
-        '--mute-audio',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-features=MediaRouter',
-    ];
-    if (process.getuid && process.getuid() === 0) {
-        args.push('--no-sandbox');
-    }
-
-    browser = await chromium.launch({ executablePath: CHROMIUM,
-                                      headless: true, args, timeout: 30000 });
+    browser = await launch('demo.js', req, opt.timeout);
 
     const report = {
         url: `${opt.base}/?rate=${opt.rate}`, rate: opt.rate,
@@ -432,7 +383,7 @@ async function main() {
     }
 
     process.stdout.write(JSON.stringify(report) + '\n');
-    clearTimeout(hard);
+    release();
 }
 
 

@@ -18,12 +18,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { createRequire } = require('module');
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const MODULES = process.env.FEED_NODE_MODULES
-    || path.join(ROOT, 'build', 'node', 'node_modules');
-const CHROMIUM = process.env.FEED_CHROMIUM || '/usr/bin/chromium';
+const { packages, launch, release } = require('./launch');
 
 const PLAYER_PATH = '/__feed_player__.html';
 const HLS_PATH = '/__feed_player__/hls.js';
@@ -284,60 +279,20 @@ async function main() {
     const opt = parseArgs(process.argv.slice(2));
     const t0 = Date.now();
 
-    let req;
+    const req = packages('play.js');
     let hlsFile;
     try {
-        req = createRequire(path.join(MODULES, 'noop.js'));
         hlsFile = req.resolve('hls.js/dist/hls.min.js');
     } catch (e) {
-        process.stderr.write(`play.js: cannot load packages from ${MODULES}`
-                             + ` (make browser-deps): ${e.message}\n`);
+        process.stderr.write(`play.js: no hls.js (make browser-deps): `
+                             + `${e.message}\n`);
         process.exit(3);
     }
-    const { chromium } = req('playwright-core');
     const hlsSource = fs.readFileSync(hlsFile);
-
-    if (!fs.existsSync(CHROMIUM)) {
-        process.stderr.write(`play.js: no browser at ${CHROMIUM}\n`);
-        process.exit(3);
-    }
 
     let browser = null;
 
-    // Should the browser itself hang, give up well after the timeout.
-    const hard = setTimeout(() => {
-        process.stderr.write('play.js: the browser did not answer, killed\n');
-        try {
-            const p = browser && browser.process && browser.process();
-            if (p) {
-                p.kill('SIGKILL');
-            }
-        } catch (e) {
-            // exiting anyway
-        }
-        process.exit(4);
-    }, (opt.timeout + 30) * 1000);
-    hard.unref();
-
-    const args = [
-        '--autoplay-policy=no-user-gesture-required',
-        '--mute-audio',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-features=MediaRouter',
-    ];
-    if (process.getuid && process.getuid() === 0) {
-        args.push('--no-sandbox');
-    }
-
-    browser = await chromium.launch({
-        executablePath: CHROMIUM, headless: true, args,
-        timeout: 30000,
-    });
+    browser = await launch('play.js', req, opt.timeout);
 
     const result = {
         url: opt.url, rate: opt.rate, timeout: opt.timeout,
@@ -430,7 +385,7 @@ async function main() {
 
     delete result.done;
     process.stdout.write(JSON.stringify(result) + '\n');
-    clearTimeout(hard);
+    release();
 }
 
 
