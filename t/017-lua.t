@@ -36,6 +36,9 @@ $ENV{TEST_NGINX_LUA_DIR} = abs_path('lua');
 
 $ENV{TEST_NGINX_LUA_TIME_LIMIT} = $ENV{TEST_NGINX_USE_VALGRIND} ? '5s' : '10ms';
 
+# the random source's share of 1000 candidates covers the whole catalog:
+# a hook sees every clip, so its page does not depend on the draw
+
 my $http = <<'EOF';
     feed_lua_time_limit $TEST_NGINX_LUA_TIME_LIMIT;
     feed_catalog      $TEST_NGINX_FEED_DIR/catalog.jsonl;
@@ -45,6 +48,7 @@ my $http = <<'EOF';
     feed_zeitgeist_share 0;
     feed_lua_memory_limit 4m;
     feed_candidates 1000;
+    feed_source random 1;
 EOF
 
 add_block_preprocessor(sub {

@@ -30,6 +30,9 @@ $ENV{TEST_NGINX_LUA_DIR} = abs_path('lua');
 
 $ENV{TEST_NGINX_LUA_TIME_LIMIT} = $ENV{TEST_NGINX_USE_VALGRIND} ? '5s' : '10ms';
 
+# the random source's share of 1000 candidates covers the whole catalog:
+# a hook sees every clip, so its page does not depend on the draw
+
 my $http = <<'EOF';
     feed_lua_time_limit $TEST_NGINX_LUA_TIME_LIMIT;
     feed_catalog      $TEST_NGINX_FEED_DIR/catalog.jsonl;
@@ -38,6 +41,7 @@ my $http = <<'EOF';
     feed_explore_share 0;
     feed_zeitgeist_share 0;
     feed_candidates 1000;
+    feed_source random 1;
     feed_score freshness off;
     feed_lua_package_path "$TEST_NGINX_LUA_DIR/?.lua";
 EOF

@@ -49,6 +49,9 @@ sub config {
                    . "    feed_explore_share 0;\n"
                    . "    feed_zeitgeist_share 0;\n"
                    . "    feed_candidates 1000;\n"
+                   # every clip a candidate: pages that do not hang on
+                   # the random source's draw
+                   . "    feed_source random 1;\n"
                    . "    feed_lua_package_path \"$lua/?.lua\";\n",
         server  => "        location = /feed { feed_manifest; $hook }\n"
                    . "        location = /boost1 { feed_manifest; "

@@ -12,18 +12,59 @@
 #include "feed_rank.h"
 
 
+static uint32_t
+feed_source_random_gcd(uint32_t a, uint32_t b)
+{
+    uint32_t  t;
+
+    while (b) {
+        t = a % b;
+        a = b;
+        b = t;
+    }
+
+    return a;
+}
+
+
+/*
+ * Distinct clips: a walk from a random start with a random step prime to
+ * the catalog's size visits every clip once before it repeats, so no
+ * draw of the budget is lost to a clip already proposed, and a budget as
+ * large as the catalog proposes all of it.
+ */
+
 static void
 feed_source_random_propose(feed_rank_t *rk, uint32_t budget)
 {
-    uint32_t       i, n;
+    uint32_t       i, n, at, step;
     feed_index_t  *ix;
 
     ix = feed_rank_index(rk);
     n = feed_index_count(ix);
 
-    for (i = 0; i < budget && n > 0; i++) {
-        feed_rank_add(rk, (uint32_t) (feed_rank_random(rk) % n),
-                      FEED_REASON_RANDOM);
+    if (n == 0) {
+        return;
+    }
+
+    at = (uint32_t) (feed_rank_random(rk) % n);
+    step = 1;
+
+    if (n > 2) {
+        step = 1 + (uint32_t) (feed_rank_random(rk) % (n - 1));
+
+        while (feed_source_random_gcd(n, step) != 1) {
+            step = (step == n - 1) ? 1 : step + 1;
+        }
+    }
+
+    if (budget > n) {
+        budget = n;
+    }
+
+    for (i = 0; i < budget; i++) {
+        feed_rank_add(rk, at, FEED_REASON_RANDOM);
+        at = (uint32_t) (((uint64_t) at + step) % n);
     }
 }
 

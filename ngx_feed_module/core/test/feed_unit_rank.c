@@ -402,6 +402,82 @@ test_rank_hook(void)
 }
 
 
+static int
+count_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c, uint32_t n)
+{
+    uint32_t   i;
+    uint32_t  *seen = data;
+
+    (void) cat;
+
+    for (i = 0; i < n; i++) {
+        seen[c[i].clip]++;
+    }
+
+    return 0;
+}
+
+
+/* the random source alone: distinct clips, all of them when it may */
+
+static void
+test_rank_random(void)
+{
+    int                  r, k;
+    uint32_t             i, n, np, distinct, budget;
+    feed_item_t          it[FEED_PAGE_MAX];
+    const feed_plugin_t *const  *pl;
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+    uint32_t             seen[NCLIPS];
+
+    cat = load(&ix);
+    feed_index_refresh(ix, 1764100000, 0);
+    memset(&v, 0, sizeof(v));
+
+    for (k = 0; k < 2; k++) {
+        budget = k ? 40 : NCLIPS;
+
+        feed_rank_default_params(&p);
+        p.explore_share = 0;
+        p.zeitgeist_share = 0;
+        p.candidates = budget;
+
+        np = feed_plugins(&pl);
+
+        for (i = 0; i < np; i++) {
+            if (pl[i]->type == FEED_PLUGIN_SOURCE) {
+                p.weight[i] = 0;
+            }
+        }
+
+        r = feed_plugin_find("random", 6, FEED_PLUGIN_SOURCE);
+        CHECK(r >= 0);
+        p.weight[r] = 1;
+
+        memset(seen, 0, sizeof(seen));
+
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, 7 + k, count_hook,
+                           seen, it, 10);
+        CHECK_UINT(n, 10);
+
+        distinct = 0;
+
+        for (i = 0; i < NCLIPS; i++) {
+            CHECK(seen[i] <= 1);
+            distinct += seen[i];
+        }
+
+        CHECK_UINT(distinct, budget);
+    }
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 static void
 test_rank_index(void)
 {
@@ -508,6 +584,7 @@ feed_unit_rank_tests(void)
     RUN(test_rank_interest);
     RUN(test_rank_slots);
     RUN(test_rank_hook);
+    RUN(test_rank_random);
     RUN(test_rank_index);
     RUN(test_rank_stages);
 }
