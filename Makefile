@@ -42,7 +42,8 @@ PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
 
 .PHONY: all deps node-deps browser-deps build build-asan unit unit-asan \
         fixtures test test-asan test-nginx test-runner run demo-media \
-        demo-prefix bench bench-media bench-catalog bench-cache clean
+        demo-prefix bench bench-media bench-catalog bench-cache bench-rank \
+        clean
 
 all: build
 
@@ -305,6 +306,21 @@ bench-catalog: $(BUILD)/catalog-bench
 	        >$(BUILD)/catalog-$(CLIPS).jsonl; \
 	fi
 	$(BUILD)/catalog-bench $(BUILD)/catalog-$(CLIPS).jsonl
+
+$(BUILD)/rank-bench: tools/rank-bench.c $(CORE_SRCS) $(CORE_HDRS) \
+        | $(BUILD)/.deps
+	$(CC) $(UNIT_CFLAGS) -o $@ tools/rank-bench.c $(CORE_SRCS) \
+	    $(UNIT_LIBS)
+
+RANK_CLIPS ?= 100000
+
+bench-rank: $(BUILD)/rank-bench
+	@if [ ! -s $(BUILD)/catalog-$(RANK_CLIPS).jsonl ]; then \
+	    echo "generating a $(RANK_CLIPS)-clip catalog"; \
+	    FEED_BUILD_DIR=$(BUILD) tools/gen-catalog $(RANK_CLIPS) \
+	        >$(BUILD)/catalog-$(RANK_CLIPS).jsonl; \
+	fi
+	$(BUILD)/rank-bench $(BUILD)/catalog-$(RANK_CLIPS).jsonl
 
 clean:
 	rm -rf $(BUILD) t/servroot

@@ -15,7 +15,9 @@
 static int
 feed_filter_blocked_keep(feed_rank_t *rk, const feed_cand_t *c)
 {
-    return !feed_index_blocked(feed_rank_index(rk), c->clip);
+    (void) rk;
+
+    return !c->rec->blocked;
 }
 
 

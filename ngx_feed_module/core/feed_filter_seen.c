@@ -20,8 +20,7 @@ feed_filter_seen_keep(feed_rank_t *rk, const feed_cand_t *c)
     v = feed_rank_viewer(rk);
 
     return v->seen == NULL
-           || !v->seen(v->seen_data, feed_index_hash(feed_rank_index(rk),
-                                                     c->clip));
+           || !v->seen(v->seen_data, c->rec->hash);
 }
 
 

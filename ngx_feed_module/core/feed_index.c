@@ -26,31 +26,8 @@
 #define FEED_FRESH_KEYS      4096    /* impressions ordered exactly below */
 
 
-/*
- * What the ranking reads of a clip, in one cache line: a page looks at
- * hundreds of clips spread over the catalog, and each separate array
- * would cost a cache miss of its own.
- */
-
-typedef struct {
-    feed_clip_stat_t    st;          /* 32 */
-    uint64_t            hash;
-    uint32_t            creator;
-    uint32_t            sound;
-    uint16_t            mark;        /* the ranking generation */
-    uint16_t            pos;         /* and the candidate's place in it */
-    uint8_t             blocked;
-    uint8_t             fresh;       /* in the fresh pool */
-    uint16_t            load;        /* its creator's share of
-                                        impressions, x 1000 of an even
-                                        share */
-    float               norm;
-    uint32_t            created;
-} feed_ix_clip_t;
-
-
 typedef char feed_ix_clip_is_one_line[
-    sizeof(feed_ix_clip_t) == 64 ? 1 : -1];
+    sizeof(feed_index_clip_t) == 64 ? 1 : -1];
 
 
 struct feed_index_s {
@@ -60,7 +37,7 @@ struct feed_index_s {
     uint32_t            nclusters;
     uint64_t            rng;
 
-    feed_ix_clip_t     *clip;
+    feed_index_clip_t     *clip;
     float              *emb;         /* dim floats a clip, contiguous */
     uint16_t            gen;
 
@@ -241,7 +218,7 @@ feed_index_alloc(feed_index_t *ix, uint32_t cap)
     memset((type *) p + ix->cap, 0, (size_t) (cap - ix->cap) * sizeof(type)); \
     ix->field = p
 
-    feed_index_grow_array(clip, feed_ix_clip_t);
+    feed_index_grow_array(clip, feed_index_clip_t);
     feed_index_grow_array(assign, uint32_t);
     feed_index_grow_array(fresh, uint32_t);
     feed_index_grow_array(fresh_tmp, uint32_t);
@@ -681,6 +658,30 @@ feed_index_stat(feed_index_t *ix, uint32_t clip)
 }
 
 
+feed_index_clip_t *
+feed_index_rec(feed_index_t *ix, uint32_t clip)
+{
+    return &ix->clip[clip];
+}
+
+
+/* a clip about to be proposed: its record and embedding on their way */
+
+void
+feed_index_prefetch(const feed_index_t *ix, uint32_t clip)
+{
+#if defined(__GNUC__)
+    if (clip < ix->n) {
+        __builtin_prefetch(&ix->clip[clip]);
+        __builtin_prefetch(ix->emb + (size_t) clip * ix->dim);
+    }
+#else
+    (void) ix;
+    (void) clip;
+#endif
+}
+
+
 const float *
 feed_index_embedding(const feed_index_t *ix, uint32_t clip)
 {
@@ -724,7 +725,7 @@ feed_index_refresh(feed_index_t *ix, uint32_t now, uint32_t fresh_window)
     uint32_t        *slot;
     uint64_t        *imps, total;
     float            tr;
-    feed_ix_clip_t  *c;
+    feed_index_clip_t  *c;
 
     ix->ntrending = 0;
     ix->nfresh = 0;

@@ -27,6 +27,7 @@ struct feed_rank_s {
     float                       vn[FEED_INTERESTS_MAX];
     uint32_t                    nvec;
     uint32_t                    stride;
+    uint32_t                    dim;
     uint32_t                    n;
     feed_cand_t                 c[FEED_CAND_MAX];
 };
@@ -72,9 +73,14 @@ static const feed_plugin_t *const  feed_registry[] = {
 #define FEED_NPLUGINS  (sizeof(feed_registry) / sizeof(feed_registry[0]))
 
 
-static float feed_rank_cosine(feed_rank_t *rk, uint32_t a, uint32_t b);
+static float feed_rank_fit(feed_rank_t *rk, const float *e, float cn);
+static float feed_rank_cosine(feed_rank_t *rk, const feed_cand_t *a,
+    const feed_cand_t *b);
 static void feed_rank_only(feed_rank_t *rk);
-static int feed_rank_spaced(feed_rank_t *rk, uint32_t clip,
+static int feed_rank_before(feed_rank_t *rk, uint32_t a, uint32_t b);
+static void feed_rank_heap_up(feed_rank_t *rk, uint32_t *h, uint32_t i);
+static void feed_rank_heap_down(feed_rank_t *rk, uint32_t *h, uint32_t n);
+static int feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c,
     uint32_t creator, uint32_t sound);
 static double feed_gamma_sample(uint64_t *rng, double a);
 static double feed_normal_sample(uint64_t *rng);
@@ -139,33 +145,38 @@ feed_rank_default_params(feed_rank_params_t *p)
 void
 feed_rank_add(feed_rank_t *rk, uint32_t clip, unsigned reason)
 {
-    uint32_t      pos;
-    feed_cand_t  *c;
+    feed_cand_t        *c;
+    feed_index_clip_t  *rec;
 
     if (rk->n == FEED_CAND_MAX || clip >= feed_index_count(rk->ix)) {
         return;
     }
 
-    pos = feed_index_mark(rk->ix, clip, rk->gen, rk->n);
+    rec = feed_index_rec(rk->ix, clip);
 
-    if (pos != FEED_NONE) {
+    if (rec->mark == (uint16_t) rk->gen) {
 
         /* proposed again by another source: it counts for both */
 
-        rk->c[pos].sources |= (uint8_t) (1 << reason);
+        rk->c[rec->pos].sources |= (uint8_t) (1 << reason);
         return;
     }
+
+    rec->mark = (uint16_t) rk->gen;
+    rec->pos = (uint16_t) rk->n;
 
     c = &rk->c[rk->n++];
     memset(c, 0, sizeof(feed_cand_t));
     c->clip = clip;
     c->reason = (uint8_t) reason;
     c->sources = (uint8_t) (1 << reason);
-    c->fresh = (uint8_t) feed_index_fresh_clip(rk->ix, clip);
+    c->fresh = rec->fresh;
+    c->rec = rec;
+    c->emb = feed_index_embedding(rk->ix, clip);
 
 #if defined(__GNUC__)
     /* the similarity scorer reads it soon; the memory is far */
-    __builtin_prefetch(feed_index_embedding(rk->ix, clip));
+    __builtin_prefetch(c->emb);
 #endif
 }
 
@@ -230,21 +241,19 @@ feed_rank_uniform(feed_rank_t *rk)
  * best, in [-1, 1]; 0 while nothing is known.
  */
 
-float
-feed_rank_similarity(feed_rank_t *rk, uint32_t clip)
+static float
+feed_rank_fit(feed_rank_t *rk, const float *e, float cn)
 {
-    float         s, cn, best;
+    float         s, best;
     uint32_t      d, k, dim, any;
-    const float  *e, *w;
+    const float  *w;
 
-    dim = feed_index_dim(rk->ix);
-    cn = feed_index_norm(rk->ix, clip);
+    dim = rk->dim;
 
     if (cn <= 0 || dim == 0) {
         return 0;
     }
 
-    e = feed_index_embedding(rk->ix, clip);
     best = -1;
     any = 0;
 
@@ -272,6 +281,23 @@ feed_rank_similarity(feed_rank_t *rk, uint32_t clip)
 }
 
 
+float
+feed_rank_similarity(feed_rank_t *rk, uint32_t clip)
+{
+    return feed_rank_fit(rk, feed_index_embedding(rk->ix, clip),
+                         feed_index_norm(rk->ix, clip));
+}
+
+
+/* the same for a candidate, from what it holds */
+
+float
+feed_rank_cand_similarity(feed_rank_t *rk, const feed_cand_t *c)
+{
+    return feed_rank_fit(rk, c->emb, c->rec->norm);
+}
+
+
 uint32_t
 feed_rank_interests(feed_rank_t *rk)
 {
@@ -295,26 +321,23 @@ feed_rank_interest(feed_rank_t *rk, uint32_t k, float *strength)
 
 
 static float
-feed_rank_cosine(feed_rank_t *rk, uint32_t a, uint32_t b)
+feed_rank_cosine(feed_rank_t *rk, const feed_cand_t *a, const feed_cand_t *b)
 {
-    float         s, na, nb;
-    uint32_t      d, dim;
-    const float  *ea, *eb;
+    float     s, na, nb;
+    uint32_t  d, dim;
 
-    dim = feed_index_dim(rk->ix);
-    na = feed_index_norm(rk->ix, a);
-    nb = feed_index_norm(rk->ix, b);
+    dim = rk->dim;
+    na = a->rec->norm;
+    nb = b->rec->norm;
 
     if (dim == 0 || na <= 0 || nb <= 0) {
         return 0;
     }
 
-    ea = feed_index_embedding(rk->ix, a);
-    eb = feed_index_embedding(rk->ix, b);
     s = 0;
 
     for (d = 0; d < dim; d++) {
-        s += ea[d] * eb[d];
+        s += a->emb[d] * b->emb[d];
     }
 
     return s / (na * nb);
@@ -322,7 +345,7 @@ feed_rank_cosine(feed_rank_t *rk, uint32_t a, uint32_t b)
 
 
 static int
-feed_rank_spaced(feed_rank_t *rk, uint32_t clip, uint32_t creator,
+feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c, uint32_t creator,
     uint32_t sound)
 {
     /* a listing of one sound or one clip's remixes is not a feed */
@@ -331,8 +354,7 @@ feed_rank_spaced(feed_rank_t *rk, uint32_t clip, uint32_t creator,
         return 1;
     }
 
-    return feed_index_creator(rk->ix, clip) != creator
-           && feed_index_sound(rk->ix, clip) != sound;
+    return c->rec->creator != creator && c->rec->sound != sound;
 }
 
 
@@ -379,6 +401,64 @@ feed_rank_only(feed_rank_t *rk)
 }
 
 
+/* candidate a ranks before b: a higher score, or the same and earlier */
+
+static int
+feed_rank_before(feed_rank_t *rk, uint32_t a, uint32_t b)
+{
+    return rk->c[a].score > rk->c[b].score
+           || (rk->c[a].score == rk->c[b].score && a < b);
+}
+
+
+/* the shortlist's heap: each parent ranks after its children */
+
+static void
+feed_rank_heap_up(feed_rank_t *rk, uint32_t *h, uint32_t i)
+{
+    uint32_t  t;
+
+    while (i > 0 && feed_rank_before(rk, h[(i - 1) / 2], h[i])) {
+        t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+
+static void
+feed_rank_heap_down(feed_rank_t *rk, uint32_t *h, uint32_t n)
+{
+    uint32_t  i, l, w, t;
+
+    i = 0;
+
+    for ( ;; ) {
+        l = 2 * i + 1;
+
+        if (l >= n) {
+            break;
+        }
+
+        w = l;
+
+        if (l + 1 < n && feed_rank_before(rk, h[w], h[l + 1])) {
+            w = l + 1;
+        }
+
+        if (!feed_rank_before(rk, h[i], h[w])) {
+            break;
+        }
+
+        t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+
 /*
  * One page: candidates, filters, scores, the hook, then the slots.
  * Returns the number of items written to "out" (fewer than n when the
@@ -395,7 +475,9 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     float                 w, u, best_u, sim, total, share;
     uint32_t              i, j, k, m, budget, slot, nslots[3], nexp, nzg;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
+    uint32_t              upto[FEED_SHORTLIST];
     float                 likeness[FEED_SHORTLIST];
+    feed_cand_t          *page[FEED_PAGE_MAX];
     uint32_t              filters[FEED_NPLUGINS], scorers[FEED_NPLUGINS];
     uint32_t              nfilters, nscorers;
     uint8_t               kind[FEED_PAGE_MAX];
@@ -417,6 +499,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     rk->rng = seed ? seed : 1;
     rk->n = 0;
     rk->gen = feed_index_generation(ix);
+    rk->dim = feed_index_dim(ix);
     rk->nvec = v->ninterests ? v->ninterests : 1;
 
     if (rk->nvec > FEED_INTERESTS_MAX) {
@@ -530,7 +613,11 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         (void) hook(hook_data, cat, rk->c, rk->n);
     }
 
-    /* a shortlist of the best scores for the personal slots */
+    /*
+     * A shortlist of the best scores for the personal slots, best first,
+     * the earlier candidate first among equal scores: the best are kept
+     * in a heap whose root is the worst of them, then sorted.
+     */
 
     short_n = 0;
 
@@ -542,22 +629,23 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
             continue;
         }
 
-        if (short_n == FEED_SHORTLIST) {
-            if (rk->c[shortlist[short_n - 1]].score >= c->score) {
-                continue;
-            }
+        if (short_n < FEED_SHORTLIST) {
+            shortlist[short_n++] = j;
+            feed_rank_heap_up(rk, shortlist, short_n - 1);
 
-            short_n--;
+        } else if (c->score > rk->c[shortlist[0]].score) {
+            shortlist[0] = j;
+            feed_rank_heap_down(rk, shortlist, short_n);
         }
+    }
 
-        k = short_n++;
+    /* the heap's root to the end, one at a time: best first */
 
-        while (k > 0 && rk->c[shortlist[k - 1]].score < c->score) {
-            shortlist[k] = shortlist[k - 1];
-            k--;
-        }
-
-        shortlist[k] = j;
+    for (k = short_n; k > 1; k--) {
+        j = shortlist[0];
+        shortlist[0] = shortlist[k - 1];
+        shortlist[k - 1] = j;
+        feed_rank_heap_down(rk, shortlist, k - 1);
     }
 
     /* the slots: exploration and zeitgeist spread over the page */
@@ -609,6 +697,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
     for (k = 0; k < short_n; k++) {
         likeness[k] = 0;
+        upto[k] = 0;
     }
 
     creator = v->last_creator;
@@ -626,7 +715,10 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                 c = &rk->c[j];
 
                 if (c->dropped || c->picked
-                    || !feed_rank_spaced(rk, c->clip, creator, sound))
+                    || (slot == FEED_SLOT_EXPLORE
+                        ? !c->fresh
+                        : !(c->sources & (1 << FEED_REASON_ZEITGEIST)))
+                    || !feed_rank_spaced(rk, c, creator, sound))
                 {
                     continue;
                 }
@@ -634,16 +726,10 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                 sim = 0.5f + 0.5f * c->parts[FEED_PART_SIMILARITY];
 
                 if (slot == FEED_SLOT_EXPLORE) {
-                    if (!c->fresh) {
-                        continue;
-                    }
 
                     u = c->sample * (0.1f + sim * sim);
 
                 } else {
-                    if (!(c->sources & (1 << FEED_REASON_ZEITGEIST))) {
-                        continue;
-                    }
 
                     /* rising clips by personal fit: not any of them */
 
@@ -670,15 +756,33 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
         if (best == NULL) {
 
-            /* personal: score less a penalty for likeness to the page */
+            /*
+             * personal: score less a penalty for likeness to the page,
+             * the closest clip on it; a likeness only grows, so a clip
+             * whose score is no better than the best so far cannot win,
+             * nor can any after it, and a likeness is brought up to date
+             * only when its clip might
+             */
 
             for (k = 0; k < short_n; k++) {
                 c = &rk->c[shortlist[k]];
 
+                if (!(c->score > best_u)) {
+                    break;
+                }
+
                 if (c->picked
-                    || !feed_rank_spaced(rk, c->clip, creator, sound))
+                    || !feed_rank_spaced(rk, c, creator, sound))
                 {
                     continue;
+                }
+
+                while (upto[k] < m && p->diversity > 0) {
+                    w = feed_rank_cosine(rk, c, page[upto[k]++]);
+
+                    if (w > likeness[k]) {
+                        likeness[k] = w;
+                    }
                 }
 
                 u = c->score - p->diversity * likeness[k];
@@ -710,7 +814,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                 c = &rk->c[j];
 
                 if (!c->dropped && !c->picked
-                    && feed_rank_spaced(rk, c->clip, creator, sound)
+                    && feed_rank_spaced(rk, c, creator, sound)
                     && c->score > best_u)
                 {
                     best_u = c->score;
@@ -732,22 +836,10 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         memcpy(out[m].parts, best->parts, sizeof(best->parts));
         m++;
 
-        creator = feed_index_creator(ix, best->clip);
-        sound = feed_index_sound(ix, best->clip);
+        creator = best->rec->creator;
+        sound = best->rec->sound;
 
-        /* the shortlist's likeness to the page: the closest clip on it */
-
-        for (k = 0; k < short_n && p->diversity > 0; k++) {
-            c = &rk->c[shortlist[k]];
-
-            if (!c->picked) {
-                w = feed_rank_cosine(rk, c->clip, best->clip);
-
-                if (w > likeness[k]) {
-                    likeness[k] = w;
-                }
-            }
-        }
+        page[m - 1] = best;
     }
 
     return m;

@@ -112,6 +112,30 @@ typedef struct {
 } feed_rank_viewer_t;
 
 
+/*
+ * What the ranking reads of a clip, in one cache line: a page looks at
+ * hundreds of clips spread over the catalog, and each separate array
+ * would cost a cache miss of its own.  The index owns these records; a
+ * candidate points at its clip's.
+ */
+
+typedef struct {
+    feed_clip_stat_t    st;          /* 32 */
+    uint64_t            hash;
+    uint32_t            creator;
+    uint32_t            sound;
+    uint16_t            mark;        /* the ranking generation */
+    uint16_t            pos;         /* and the candidate's place in it */
+    uint8_t             blocked;
+    uint8_t             fresh;       /* in the fresh pool */
+    uint16_t            load;        /* its creator's share of
+                                        impressions, x 1000 of an even
+                                        share */
+    float               norm;
+    uint32_t            created;
+} feed_index_clip_t;
+
+
 typedef struct {
     uint32_t            clip;
     uint8_t             reason;
@@ -122,6 +146,8 @@ typedef struct {
     float               score;
     float               parts[FEED_PARTS];
     float               sample;           /* Thompson draw, fresh clips */
+    feed_index_clip_t  *rec;              /* the clip's record */
+    const float        *emb;              /* and its embedding */
 } feed_cand_t;
 
 
@@ -193,6 +219,8 @@ uint32_t feed_index_find(const feed_index_t *ix, uint64_t hash);
 uint32_t feed_index_creator(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_sound(const feed_index_t *ix, uint32_t clip);
 feed_clip_stat_t *feed_index_stat(feed_index_t *ix, uint32_t clip);
+feed_index_clip_t *feed_index_rec(feed_index_t *ix, uint32_t clip);
+void feed_index_prefetch(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_created(const feed_index_t *ix, uint32_t clip);
 const float *feed_index_embedding(const feed_index_t *ix, uint32_t clip);
 void feed_index_block(feed_index_t *ix, uint32_t clip);
@@ -226,6 +254,7 @@ uint32_t feed_rank_now(feed_rank_t *rk);
 uint64_t feed_rank_random(feed_rank_t *rk);
 double feed_rank_uniform(feed_rank_t *rk);
 float feed_rank_similarity(feed_rank_t *rk, uint32_t clip);
+float feed_rank_cand_similarity(feed_rank_t *rk, const feed_cand_t *c);
 uint32_t feed_rank_interests(feed_rank_t *rk);
 const float *feed_rank_interest(feed_rank_t *rk, uint32_t k, float *strength);
 uint32_t feed_index_nearest(const feed_index_t *ix, const float *v,

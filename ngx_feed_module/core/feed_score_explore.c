@@ -27,7 +27,7 @@ feed_score_explore_score(feed_rank_t *rk, const feed_cand_t *c)
         return 0;
     }
 
-    st = feed_index_stat(feed_rank_index(rk), c->clip);
+    st = &c->rec->st;
     imp = st->impressions;
     q = st->qualified < imp ? st->qualified : imp;
     rng = feed_rank_random(rk);

@@ -22,7 +22,7 @@ feed_score_freshness_score(feed_rank_t *rk, const feed_cand_t *c)
     const feed_rank_params_t  *p;
 
     p = feed_rank_params(rk);
-    created = feed_index_created(feed_rank_index(rk), c->clip);
+    created = c->rec->created;
 
     if (created >= feed_rank_now(rk) || !(p->freshness_halflife > 0)) {
         return 1;

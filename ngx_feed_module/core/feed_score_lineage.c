@@ -34,7 +34,7 @@ feed_score_lineage_score(feed_rank_t *rk, const feed_cand_t *c)
      * fill the page with clips of every topic.
      */
 
-    sim = feed_rank_similarity(rk, c->clip);
+    sim = feed_rank_cand_similarity(rk, c);
 
     return sim > 0 ? 0.6f * sim : 0.0f;
 }

@@ -23,7 +23,7 @@ feed_score_quality_score(feed_rank_t *rk, const feed_cand_t *c)
     const feed_rank_params_t  *p;
 
     p = feed_rank_params(rk);
-    st = feed_index_stat(feed_rank_index(rk), c->clip);
+    st = &c->rec->st;
     prior = p->quality_prior > 0 ? p->quality_prior : 1;
 
     q = ((double) st->qualified + 0.5 * st->likes + 1.0 * st->shares

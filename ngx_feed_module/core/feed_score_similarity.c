@@ -15,7 +15,7 @@
 static float
 feed_score_similarity_score(feed_rank_t *rk, const feed_cand_t *c)
 {
-    return feed_rank_similarity(rk, c->clip);
+    return feed_rank_cand_similarity(rk, c);
 }
 
 

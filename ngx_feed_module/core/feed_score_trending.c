@@ -22,7 +22,7 @@ feed_score_trending_score(feed_rank_t *rk, const feed_cand_t *c)
 
     ix = feed_rank_index(rk);
     n = feed_index_trending(ix, &list);
-    tr = feed_index_stat(ix, c->clip)->trend;
+    tr = c->rec->st.trend;
 
     if (n == 0 || !(tr > 0)) {
         return 0;
