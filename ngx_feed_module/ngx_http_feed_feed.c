@@ -60,6 +60,10 @@ static void ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf,
 static void ngx_http_feed_index_cleanup(void *data);
 
 
+/* a manifest item's JSON beyond its URLs and token, as a rule */
+#define NGX_HTTP_FEED_ITEM_ROOM  2048
+
+
 static ngx_event_t   ngx_http_feed_timer_event;
 static ngx_msec_t    ngx_http_feed_last_watch;
 
@@ -999,8 +1003,8 @@ ngx_http_feed_sound_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
 {
-    u_char                     *p, *body;
-    size_t                      len;
+    u_char                     *p, *body, *last;
+    size_t                      len, k;
     uint32_t                    i, n;
     ngx_int_t                   rc;
     ngx_str_t                   arg, warm[2 * FEED_PAGE_MAX];
@@ -1139,25 +1143,52 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
                                                    (char *) urls[i].impression);
         urls[i].position = pg.first + i;
 
-        len += feed_manifest_item(NULL, fmcf->catalog, &pg.items[i],
-                                  &urls[i], i + 1 == n);
+        len += urls[i].master_len + urls[i].init_len + urls[i].first_len
+               + urls[i].parent_master_len + urls[i].impression_len
+               + NGX_HTTP_FEED_ITEM_ROOM;
 
         if (m) {
             (void) ngx_atomic_fetch_add(&m->items[pg.items[i].reason], 1);
         }
     }
 
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /*
+     * One pass into room enough for any usual item; only a catalog of
+     * very long captions or many long tags takes a second, measured one.
+     */
 
-    p = body;
-    p += feed_manifest_head((char *) p, pg.first / (uint32_t) pg.want + 1, n);
+    for ( ;; ) {
+        body = ngx_pnalloc(r->pool, len);
+        if (body == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    for (i = 0; i < n; i++) {
-        p += feed_manifest_item((char *) p, fmcf->catalog, &pg.items[i],
-                                &urls[i], i + 1 == n);
+        last = body + len - feed_manifest_tail(NULL);
+        p = body;
+        p += feed_manifest_head((char *) p, pg.first / (uint32_t) pg.want + 1,
+                                n);
+
+        for (i = 0; i < n; i++) {
+            k = feed_manifest_item_room((char *) p, last - p, fmcf->catalog,
+                                        &pg.items[i], &urls[i], i + 1 == n);
+            if (k > (size_t) (last - p)) {
+                break;
+            }
+
+            p += k;
+        }
+
+        if (i == n) {
+            break;
+        }
+
+        len = feed_manifest_head(NULL, pg.first / (uint32_t) pg.want + 1, n)
+              + feed_manifest_tail(NULL);
+
+        for (i = 0; i < n; i++) {
+            len += feed_manifest_item(NULL, fmcf->catalog, &pg.items[i],
+                                      &urls[i], i + 1 == n);
+        }
     }
 
     p += feed_manifest_tail((char *) p);

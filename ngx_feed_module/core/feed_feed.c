@@ -14,8 +14,9 @@
 
 
 typedef struct {
-    char    *p;         /* NULL on the length pass */
+    char    *p;         /* NULL on the length pass, or once out of room */
     size_t   len;
+    size_t   room;      /* what p holds */
 } feed_json_t;
 
 
@@ -55,6 +56,10 @@ feed_part_name(unsigned part)
 static void
 feed_json(feed_json_t *o, const char *s, size_t len)
 {
+    if (o->p && len > o->room - o->len) {
+        o->p = NULL;
+    }
+
     if (o->p) {
         memcpy(o->p + o->len, s, len);
     }
@@ -75,6 +80,10 @@ feed_json_str(feed_json_t *o, const char *s)
 static void
 feed_json_safe(feed_json_t *o, const char *s, size_t len)
 {
+    if (o->p && len + 2 > o->room - o->len) {
+        o->p = NULL;
+    }
+
     if (o->p) {
         o->p[o->len] = '"';
         memcpy(o->p + o->len + 1, s, len);
@@ -152,6 +161,7 @@ feed_json_string(char *out, const char *s, size_t len)
 
     o.p = out;
     o.len = 0;
+    o.room = (size_t) -1;
     feed_json_quoted(&o, s, len);
 
     return o.len;
@@ -226,6 +236,7 @@ feed_manifest_head(char *out, uint32_t page, uint32_t n)
 
     o.p = out;
     o.len = 0;
+    o.room = (size_t) -1;
 
     feed_json_str(&o, "{\"page\":");
     feed_json_uint(&o, page);
@@ -244,6 +255,7 @@ feed_manifest_tail(char *out)
 
     o.p = out;
     o.len = 0;
+    o.room = (size_t) -1;
 
     feed_json_str(&o, "]}\n");
 
@@ -255,6 +267,20 @@ size_t
 feed_manifest_item(char *out, const feed_catalog_t *cat,
     const feed_item_t *it, const feed_item_urls_t *u, int last)
 {
+    return feed_manifest_item_room(out, (size_t) -1, cat, it, u, last);
+}
+
+
+/*
+ * The same into "room" bytes at most: the item is written only if its
+ * length, returned either way, is no more than "room" (one pass where
+ * the room is known to be enough, as it nearly always is).
+ */
+
+size_t
+feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
+    const feed_item_t *it, const feed_item_urls_t *u, int last)
+{
     uint32_t            i, n;
     const char         *s;
     feed_json_t         o;
@@ -262,6 +288,7 @@ feed_manifest_item(char *out, const feed_catalog_t *cat,
 
     o.p = out;
     o.len = 0;
+    o.room = room;
 
     clip = feed_catalog_clip(cat, it->clip);
 

@@ -59,6 +59,9 @@ const char *feed_part_name(unsigned part);
 size_t feed_manifest_head(char *out, uint32_t page, uint32_t n);
 size_t feed_manifest_item(char *out, const feed_catalog_t *cat,
     const feed_item_t *it, const feed_item_urls_t *u, int last);
+size_t feed_manifest_item_room(char *out, size_t room,
+    const feed_catalog_t *cat, const feed_item_t *it,
+    const feed_item_urls_t *u, int last);
 size_t feed_manifest_tail(char *out);
 size_t feed_json_string(char *out, const char *s, size_t len);
 

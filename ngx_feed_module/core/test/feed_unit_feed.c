@@ -35,8 +35,8 @@ static const char  catalog[] =
 static void
 test_feed_manifest(void)
 {
-    char               *buf;
-    size_t              len, n;
+    char               *buf, *root_text;
+    size_t              len, n, room;
     json_t             *root, *it;
     feed_err_t          err;
     feed_item_t         items[2];
@@ -88,11 +88,16 @@ test_feed_manifest(void)
     n += feed_manifest_tail(buf + n);
     CHECK_UINT(n, len);
 
+    root_text = malloc(n);
+    CHECK(root_text != NULL);
+    memcpy(root_text, buf, n);
+
     root = json_loadb(buf, n, 0, &jerr);
     CHECK(root != NULL);
 
     if (root == NULL) {
         printf("%.*s\n%s\n", (int) n, buf, jerr.text);
+        free(root_text);
         free(buf);
         feed_catalog_free(cat);
         return;
@@ -126,6 +131,29 @@ test_feed_manifest(void)
               "lineage"), "parent_master")), "/v/p1/master.m3u8?token=1.y");
 
     json_decref(root);
+
+    /*
+     * Into a bounded room: too little, and the length is still told and
+     * nothing is written past the room; exactly enough, the same bytes.
+     */
+
+    u.parent_master = NULL;
+    u.position = 12;
+    len = feed_manifest_item(NULL, cat, &items[0], &u, 0);
+    memset(buf, 'x', n);
+
+    for (room = 0; room < len; room += 7) {
+        CHECK_UINT(feed_manifest_item_room(buf, room, cat, &items[0], &u, 0),
+                   len);
+        CHECK(room == 0 || buf[room] == 'x');
+    }
+
+    CHECK_UINT(feed_manifest_item_room(buf, len, cat, &items[0], &u, 0),
+               len);
+    n = feed_manifest_head(NULL, 2, 2);
+    CHECK(memcmp(buf, root_text + n, len) == 0);
+
+    free(root_text);
     free(buf);
     feed_catalog_free(cat);
 }
