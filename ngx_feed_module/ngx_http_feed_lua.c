@@ -1616,18 +1616,21 @@ ngx_http_feed_lua_find(ngx_http_feed_lua_vm_t *vm, const char *id,
 #define NGX_HTTP_FEED_LUA_TAGGED_MAX   32
 #define NGX_HTTP_FEED_LUA_MEMO         1024
 
+static const uint32_t  ngx_http_feed_lua_none[1];   /* no tags */
+
 static int
 ngx_http_feed_lua_tagged(lua_State *L)
 {
     int                      m;
     size_t                   len[NGX_HTTP_FEED_LUA_TAGGED_MAX];
     uint32_t                 i, t, h, n, nt, used, probe;
+    uint16_t                 mask;
     uintptr_t                key;
     const char              *name[NGX_HTTP_FEED_LUA_TAGGED_MAX], *tag;
-    const feed_clip_t       *clip;
     const feed_catalog_t    *cat;
     ngx_http_feed_lua_vm_t  *vm;
 
+    static const uint32_t   *words[FEED_CAND_MAX];
     static uintptr_t         memo_key[NGX_HTTP_FEED_LUA_MEMO];
     static int               memo_val[NGX_HTTP_FEED_LUA_MEMO];
 
@@ -1642,6 +1645,7 @@ ngx_http_feed_lua_tagged(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
 
     n = (uint32_t) lua_objlen(L, 1);
+    mask = 0;
 
     if (n > NGX_HTTP_FEED_LUA_TAGGED_MAX) {
         return luaL_error(L, "c.tagged takes at most %d tags",
@@ -1657,6 +1661,8 @@ ngx_http_feed_lua_tagged(lua_State *L)
 
         name[i] = lua_tolstring(L, -1, &len[i]);
         lua_pop(L, 1);      /* still referenced by the list */
+
+        mask |= feed_index_tag_bit(name[i], len[i]);
     }
 
     ngx_memzero(memo_key, sizeof(memo_key));
@@ -1664,39 +1670,52 @@ ngx_http_feed_lua_tagged(lua_State *L)
 
     cat = vm->cat;
 
-    /* the clips and their tag lists are spread over the catalog: asked
-     * for ahead, then loaded in a tight loop, their cache misses overlap */
+    /*
+     * A clip none of whose tags' bits (in its index record, at hand) is
+     * among the list's carries none of the tags.  The others' clips and
+     * tag lists are spread over the catalog: each asked for ahead, then
+     * read in a tight loop, so that the cache misses overlap; a tag is
+     * its interned word's number, compared as a string once a call and
+     * then found by number.
+     */
 
+    for (i = 0; i < vm->n; i++) {
+        words[i] = NULL;
+
+        if (vm->cands[vm->pos[i]].rec->tags & mask) {
+            words[i] = ngx_http_feed_lua_none;
 #if defined(__GNUC__)
-    for (i = 0; i < vm->n; i++) {
-        __builtin_prefetch(feed_catalog_clip(cat,
-                                             vm->cands[vm->pos[i]].clip));
-    }
+            __builtin_prefetch(feed_catalog_clip(cat,
+                                                 vm->cands[vm->pos[i]].clip));
 #endif
+        }
+    }
 
     for (i = 0; i < vm->n; i++) {
-        vm->ntags[i] = feed_clip_ntags(cat, feed_catalog_clip(cat,
-                                           vm->cands[vm->pos[i]].clip));
+        if (words[i]) {
+            words[i] = feed_clip_tag_words(cat, feed_catalog_clip(cat,
+                                               vm->cands[vm->pos[i]].clip));
+#if defined(__GNUC__)
+            __builtin_prefetch(words[i]);
+#endif
+        }
     }
 
     lua_createtable(L, (int) vm->n, 0);
 
     for (i = 0; i < vm->n; i++) {
-        clip = feed_catalog_clip(cat, vm->cands[vm->pos[i]].clip);
-        nt = vm->ntags[i];
+        nt = words[i] ? words[i][0] : 0;
         m = -1;
 
         for (t = 0; t < nt && m < 0; t++) {
-            tag = feed_clip_tag(cat, clip, t);
-            key = (uintptr_t) tag;
+            key = (uintptr_t) words[i][1 + t] + 1;
 
             /*
-             * Tag strings are interned: one comparison per string, memoized
-             * by address while the memo is at most three quarters full;
-             * past that, tags are compared every time.
+             * Memoized by word while the memo is at most three quarters
+             * full; past that, tags are compared every time.
              */
 
-            for (h = (uint32_t) (key >> 3) % NGX_HTTP_FEED_LUA_MEMO,
+            for (h = (uint32_t) (key * 2654435761u) % NGX_HTTP_FEED_LUA_MEMO,
                  probe = 0;
                  memo_key[h] && memo_key[h] != key
                  && probe < NGX_HTTP_FEED_LUA_MEMO;
@@ -1709,6 +1728,8 @@ ngx_http_feed_lua_tagged(lua_State *L)
                 m = memo_val[h];
                 continue;
             }
+
+            tag = feed_catalog_word(cat, (uint32_t) key - 1);
 
             for (m = (int) n - 1; m >= 0; m--) {
                 if (ngx_strlen(tag) == len[m]

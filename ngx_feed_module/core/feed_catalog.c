@@ -1564,6 +1564,22 @@ feed_clip_tag(const feed_catalog_t *cat, const feed_clip_t *clip, uint32_t i)
 }
 
 
+const uint32_t *
+feed_clip_tag_words(const feed_catalog_t *cat, const feed_clip_t *clip)
+{
+    return (const uint32_t *) cat->u32.data + clip->tags;
+}
+
+
+const char *
+feed_catalog_word(const feed_catalog_t *cat, uint32_t word)
+{
+    const uint32_t  *offs = cat->words.offs.data;
+
+    return (const char *) cat->strings.data + offs[word];
+}
+
+
 const float *
 feed_clip_embedding(const feed_catalog_t *cat, const feed_clip_t *clip)
 {

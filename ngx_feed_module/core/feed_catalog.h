@@ -105,6 +105,10 @@ const char *feed_clip_sound(const feed_catalog_t *cat,
 uint32_t feed_clip_ntags(const feed_catalog_t *cat, const feed_clip_t *clip);
 const char *feed_clip_tag(const feed_catalog_t *cat, const feed_clip_t *clip,
     uint32_t i);
+/* the clip's tags as interned word numbers: ntags, then that many */
+const uint32_t *feed_clip_tag_words(const feed_catalog_t *cat,
+    const feed_clip_t *clip);
+const char *feed_catalog_word(const feed_catalog_t *cat, uint32_t word);
 const float *feed_clip_embedding(const feed_catalog_t *cat,
     const feed_clip_t *clip);
 

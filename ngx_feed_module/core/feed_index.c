@@ -244,7 +244,7 @@ feed_index_add(feed_index_t *ix, const feed_catalog_t *cat, uint32_t i)
 {
     uint32_t            d;
     double              s;
-    const char         *id;
+    const char         *id, *tag;
     const float        *e;
     const feed_clip_t  *clip;
 
@@ -256,6 +256,12 @@ feed_index_add(feed_index_t *ix, const feed_catalog_t *cat, uint32_t i)
     ix->clip[i].sound = feed_name_hash(feed_clip_sound(cat, clip));
     ix->clip[i].created = clip->created;
     ix->clip[i].st.stage = 0;
+    ix->clip[i].tags = 0;
+
+    for (d = 0; d < feed_clip_ntags(cat, clip); d++) {
+        tag = feed_clip_tag(cat, clip, d);
+        ix->clip[i].tags |= feed_index_tag_bit(tag, strlen(tag));
+    }
 
     s = 0;
 
@@ -662,6 +668,15 @@ feed_index_clip_t *
 feed_index_rec(feed_index_t *ix, uint32_t clip)
 {
     return &ix->clip[clip];
+}
+
+
+/* one bit of 16 for a tag: a record's tags are the OR of its tags' */
+
+uint16_t
+feed_index_tag_bit(const char *tag, size_t len)
+{
+    return (uint16_t) (1u << ((feed_cache_hash(tag, len) >> 17) & 15));
 }
 
 

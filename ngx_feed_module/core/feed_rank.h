@@ -37,7 +37,7 @@
 
 #define FEED_DIM_MAX            32
 #define FEED_PAGE_MAX           50
-#define FEED_CAND_MAX           2048
+#define FEED_CAND_MAX           2048    /* < 4096: a record's "pos" */
 #define FEED_LIKED_MAX          8
 #define FEED_INTERESTS_MAX      4
 
@@ -124,10 +124,13 @@ typedef struct {
     uint64_t            hash;
     uint32_t            creator;
     uint32_t            sound;
-    uint16_t            mark;        /* the ranking generation */
-    uint16_t            pos;         /* and the candidate's place in it */
-    uint8_t             blocked;
-    uint8_t             fresh;       /* in the fresh pool */
+    uint32_t            mark:16;     /* the ranking generation */
+    uint32_t            pos:12;      /* and the candidate's place in it */
+    uint32_t            blocked:1;
+    uint32_t            fresh:1;     /* in the fresh pool */
+    uint16_t            tags;        /* a bit for each of its tags
+                                        (feed_index_tag_bit()): none in
+                                        common, no tag in common */
     uint16_t            load;        /* its creator's share of
                                         impressions, x 1000 of an even
                                         share */
@@ -221,6 +224,7 @@ uint32_t feed_index_sound(const feed_index_t *ix, uint32_t clip);
 feed_clip_stat_t *feed_index_stat(feed_index_t *ix, uint32_t clip);
 feed_index_clip_t *feed_index_rec(feed_index_t *ix, uint32_t clip);
 void feed_index_prefetch(const feed_index_t *ix, uint32_t clip);
+uint16_t feed_index_tag_bit(const char *tag, size_t len);
 uint32_t feed_index_created(const feed_index_t *ix, uint32_t clip);
 const float *feed_index_embedding(const feed_index_t *ix, uint32_t clip);
 void feed_index_block(feed_index_t *ix, uint32_t clip);

@@ -512,6 +512,12 @@ test_rank_index(void)
     CHECK_UINT(n, 1);
     CHECK_UINT(list[0], 85);
 
+    /* a record's tag bits: its tags' and no other tag's */
+
+    CHECK_UINT(feed_index_rec(ix, 17)->tags,
+               feed_index_tag_bit("topic2", 6));
+    CHECK(feed_index_rec(ix, 18)->tags & feed_index_tag_bit("topic0", 6));
+
     /* a clip appended to the catalog */
 
     sprintf(line, "{\"id\":\"new1\",\"creator\":\"z\",\"sound\":\"z\","
