@@ -1338,6 +1338,7 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
     }
 
     rv.nsounds = feed_viewer_finished(&snap, rv.sounds);
+    rv.position = snap.page;
     rv.only = pg->only;
     rv.only_key = pg->only_key;
     rv.only_name = pg->only_name;

@@ -190,6 +190,8 @@ main(int argc, char **argv)
             sum = sum * 31 + it[k].clip * 7 + it[k].reason;
         }
 
+        bv->rv.position += n;
+
         if (n) {
             bv->rv.last_creator = feed_index_creator(ix, it[n - 1].clip);
             bv->rv.last_sound = feed_index_sound(ix, it[n - 1].clip);

@@ -123,7 +123,7 @@ feed_rank_default_params(feed_rank_params_t *p)
     p->page = 10;
     p->candidates = 250;
     p->explore_share = 0.05f;
-    p->zeitgeist_share = 0.1f;
+    p->zeitgeist_share = 0.05f;
     p->diversity = 0.3f;
     p->freshness_halflife = 2 * 86400;
     p->trend_halflife = 3600;
@@ -473,7 +473,8 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     feed_item_t *out, uint32_t n)
 {
     float                 w, u, best_u, sim, total, share;
-    uint32_t              i, j, k, m, budget, slot, nslots[3], nexp, nzg;
+    uint32_t              i, j, k, m, budget, slot, nslots[3], nexp;
+    uint64_t              zs, at;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
     uint32_t              upto[FEED_SHORTLIST];
     float                 likeness[FEED_SHORTLIST];
@@ -660,25 +661,29 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     nexp = (uint32_t) w;
     nexp += feed_rank_uniform(rk) < (double) (w - (float) nexp);
 
-    w = p->zeitgeist_share * (float) n;
-    nzg = (uint32_t) w;
-    nzg += feed_rank_uniform(rk) < (double) (w - (float) nzg);
-
     if (v->only) {
         nexp = 0;
-        nzg = 0;
     }
 
     memset(kind, FEED_SLOT_PERSONAL, sizeof(kind));
 
-    for (k = 0; k < nzg && k < n; k++) {
-        i = 1 + k * n / nzg;
-        while (i < n && kind[i] != FEED_SLOT_PERSONAL) {
-            i++;
-        }
+    /*
+     * Rising clips evenly along the viewer's feed rather than by chance
+     * on each page: a slot wherever share x (items served before it + 1/2)
+     * passes a whole number, so one every 1/share items however the
+     * pages fall (at 0.05, one every other page of 10: every short
+     * session has one), never a page's first slot.
+     */
 
-        if (i < n) {
-            kind[i] = FEED_SLOT_ZEITGEIST;
+    zs = (uint64_t) ((double) p->zeitgeist_share * 1000000 + 0.5);
+
+    for (i = 0; i < n && !v->only && zs > 0; i++) {
+        at = (uint64_t) v->position + i;
+
+        if (((at + 1) * zs + 500000) / 1000000 > (at * zs + 500000) / 1000000)
+        {
+            j = (i == 0 && n > 1) ? 1 : i;
+            kind[j] = FEED_SLOT_ZEITGEIST;
         }
     }
 

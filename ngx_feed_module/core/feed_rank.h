@@ -104,6 +104,9 @@ typedef struct {
                                                      clips watched to the
                                                      end, newest first */
     uint32_t            nsounds;
+    uint32_t            position;         /* items served before this
+                                             page: where the zeitgeist
+                                             slots fall */
     uint32_t            only;             /* 0, or FEED_ONLY_* */
     uint32_t            only_key;         /* the sound's hash, the clip */
     const char         *only_name;        /* the sound's name */

@@ -343,6 +343,31 @@ test_rank_slots(void)
     CHECK(remix > 0);
     CHECK_UINT(blocked_seen, 0);
 
+    /*
+     * At 0.05, one rising clip every 20 items along the viewer's feed:
+     * on every other page of 10, in its last slot.
+     */
+
+    p.zeitgeist_share = 0.05f;
+
+    for (i = 0; i < 6; i++) {
+        uint32_t  k;
+
+        v.position = i * 10;
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, 100 + i, NULL, NULL,
+                           it, 10);
+        CHECK_UINT(n, 10);
+
+        for (k = 0, zeitgeist = 0; k < n; k++) {
+            if (it[k].reason == FEED_REASON_ZEITGEIST) {
+                zeitgeist++;
+                CHECK_UINT(k, 9);
+            }
+        }
+
+        CHECK_UINT(zeitgeist, (i + 1) % 2);
+    }
+
     feed_index_free(ix);
     feed_catalog_free(cat);
 }
