@@ -94,6 +94,9 @@ fuzz_manifest(void *data, char *buf)
 
 /* the length pass, then the write pass into exactly that much room */
 
+static void fuzz_item_room(fuzz_ctx_t *c, uint32_t idx);
+
+
 static char *
 fuzz_write(fuzz_writer_pt writer, fuzz_ctx_t *ctx, size_t *len)
 {
@@ -354,6 +357,51 @@ fuzz_clip(const feed_catalog_t *cat, uint32_t idx, const char *query,
 
     buf = fuzz_write(fuzz_manifest, &ctx, &len);
     fuzz_manifest_ok(cat, clip, buf, len);
+    free(buf);
+
+    fuzz_item_room(&ctx, idx);
+}
+
+
+/*
+ * The item into a bounded room (the one-pass manifest): its length told
+ * whatever the room, nothing written past the room, and the same bytes
+ * as the unbounded writer when it fits.
+ */
+
+static void
+fuzz_item_room(fuzz_ctx_t *c, uint32_t idx)
+{
+    char    *full, *buf;
+    size_t   i, len, room, n;
+
+    len = feed_manifest_item(NULL, c->cat, c->item, c->urls, 1);
+
+    full = malloc(len + 1);
+    buf = malloc(len + FUZZ_GUARD);
+    FUZZ_CHECK(full != NULL && buf != NULL);
+
+    FUZZ_CHECK(feed_manifest_item(full, c->cat, c->item, c->urls, 1) == len);
+
+    for (room = len > 3 * (idx % 7) ? len - 3 * (idx % 7) : 0;
+         room <= len;
+         room++)
+    {
+        memset(buf, 0xa5, len + FUZZ_GUARD);
+
+        n = feed_manifest_item_room(buf, room, c->cat, c->item, c->urls, 1);
+        FUZZ_CHECK(n == len);
+
+        for (i = room; i < len + FUZZ_GUARD; i++) {
+            FUZZ_CHECK((unsigned char) buf[i] == 0xa5);
+        }
+
+        if (room == len) {
+            FUZZ_CHECK(memcmp(buf, full, len) == 0);
+        }
+    }
+
+    free(full);
     free(buf);
 }
 
