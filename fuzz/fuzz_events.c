@@ -5,7 +5,8 @@
 
 
 /*
- * A batch of watch events as a viewer posts it: feed_events_parse(),
+ * A batch of watch events as a viewer posts it: feed_events_parse() (and
+ * its fast path against jansson's reading wherever it takes a body),
  * then what the events handler does with each event it accepts: its
  * impression token through feed_impression_parse(), feed_event_effect()
  * against clips short and long, and feed_event_apply() to a viewer and
@@ -29,6 +30,48 @@
 
 
 static const uint32_t  fuzz_durations[] = { 0, 1, 999, 4000, 10000, 3600000 };
+
+
+
+/*
+ * The fast path, where it takes a body, reads it as jansson does: the
+ * same events, none with an error.
+ */
+
+static void
+fuzz_fast_agrees(const uint8_t *data, size_t size, size_t max)
+{
+    size_t         i, n, m;
+    feed_err_t     err;
+    feed_event_t  *a, *b;
+
+    a = malloc(max * sizeof(feed_event_t));
+    b = malloc(max * sizeof(feed_event_t));
+    FUZZ_CHECK(a != NULL && b != NULL);
+
+    if (feed_events_parse_fast((const char *) data, size, a, max, &n)
+        == FEED_OK)
+    {
+        FUZZ_CHECK(feed_events_parse_json((const char *) data, size, b, max,
+                                          &m, &err)
+                   == FEED_OK);
+        FUZZ_CHECK(n == m && n <= max);
+
+        for (i = 0; i < n; i++) {
+            FUZZ_CHECK(b[i].error == NULL && a[i].error == NULL);
+            FUZZ_CHECK(a[i].impression_len == b[i].impression_len);
+            FUZZ_CHECK(memcmp(a[i].impression, b[i].impression,
+                              a[i].impression_len + 1) == 0);
+            FUZZ_CHECK(a[i].watch_ms == b[i].watch_ms);
+            FUZZ_CHECK(a[i].loops == b[i].loops);
+            FUZZ_CHECK(a[i].like == b[i].like && a[i].share == b[i].share
+                       && a[i].skip == b[i].skip);
+        }
+    }
+
+    free(a);
+    free(b);
+}
 
 
 /*
@@ -105,6 +148,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     n = (size_t) -1;
 
     rc = feed_events_parse((const char *) data, size, ev, max, &n, &err);
+
+    fuzz_fast_agrees(data, size, max);
 
     if (rc != FEED_OK) {
         FUZZ_CHECK(rc == FEED_ERROR && n == 0);

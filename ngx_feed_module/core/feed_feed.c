@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -402,6 +403,331 @@ feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
 
 int
 feed_events_parse(const char *body, size_t len, feed_event_t *ev,
+    size_t max, size_t *n, feed_err_t *err)
+{
+    if (feed_events_parse_fast(body, len, ev, max, n) == FEED_OK) {
+        return FEED_OK;
+    }
+
+    return feed_events_parse_json(body, len, ev, max, n, err);
+}
+
+
+/*
+ * The fast path: the plain batches clients send, read in one pass with
+ * no allocation.  It takes only what it is sure jansson would read the
+ * same way: {"events":[...]} or a bare array of objects whose keys are
+ * among the six known ones, each at most once, without escapes; tokens
+ * of printable ASCII; numbers without sign or exponent and of at most 15
+ * digits before the point; true and false.  Anything else, and any
+ * event with an error, is FEED_DECLINED: the whole body goes to
+ * feed_events_parse_json(), which answers for every case.
+ */
+
+#define FEED_EV_IMPRESSION  0x01
+#define FEED_EV_WATCH       0x02
+#define FEED_EV_LOOPS       0x04
+#define FEED_EV_LIKE        0x08
+#define FEED_EV_SHARE       0x10
+#define FEED_EV_SKIP        0x20
+
+
+static const char *
+feed_events_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* a string of printable ASCII with no escape: its start and length */
+
+static const char *
+feed_events_str(const char *p, const char *end, const char **str,
+    size_t *len)
+{
+    const char  *q;
+
+    if (p == end || *p != '"') {
+        return NULL;
+    }
+
+    for (q = p + 1; q < end && *q != '"'; q++) {
+        if (*q < 0x20 || *q > 0x7e || *q == '\\') {
+            return NULL;
+        }
+    }
+
+    if (q == end) {
+        return NULL;
+    }
+
+    *str = p + 1;
+    *len = (size_t) (q - p - 1);
+
+    return q + 1;
+}
+
+
+static const char *
+feed_events_num(const char *p, const char *end, double *v)
+{
+    char         buf[40];
+    size_t       int_digits, digits;
+    const char  *q;
+
+    q = p;
+    int_digits = 0;
+
+    while (q < end && *q >= '0' && *q <= '9') {
+        q++;
+        int_digits++;
+    }
+
+    /* JSON: no leading zero but "0" itself */
+
+    if (int_digits == 0 || int_digits > 15 || (*p == '0' && int_digits > 1)) {
+        return NULL;
+    }
+
+    digits = int_digits;
+
+    if (q < end && *q == '.') {
+        q++;
+
+        while (q < end && *q >= '0' && *q <= '9') {
+            q++;
+            digits++;
+        }
+
+        if (digits == int_digits || digits > 30) {
+            return NULL;
+        }
+    }
+
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        return NULL;
+    }
+
+    memcpy(buf, p, (size_t) (q - p));
+    buf[q - p] = '\0';
+    *v = strtod(buf, NULL);
+
+    return q;
+}
+
+
+int
+feed_events_parse_fast(const char *body, size_t len, feed_event_t *ev,
+    size_t max, size_t *n)
+{
+    int            wrapped;
+    size_t         k, klen, count;
+    double         v;
+    unsigned       seen, bit;
+    const char    *p, *end, *key, *str;
+    feed_event_t  *e;
+
+    p = body;
+    end = body + len;
+    count = 0;
+
+    p = feed_events_ws(p, end);
+
+    wrapped = (p < end && *p == '{');
+
+    if (wrapped) {
+        p = feed_events_ws(p + 1, end);
+        p = feed_events_str(p, end, &key, &klen);
+
+        if (p == NULL || klen != 6 || memcmp(key, "events", 6) != 0) {
+            return FEED_DECLINED;
+        }
+
+        p = feed_events_ws(p, end);
+
+        if (p == end || *p != ':') {
+            return FEED_DECLINED;
+        }
+
+        p = feed_events_ws(p + 1, end);
+    }
+
+    if (p == end || *p != '[') {
+        return FEED_DECLINED;
+    }
+
+    p = feed_events_ws(p + 1, end);
+
+    if (p < end && *p == ']') {
+        p++;
+        goto done;
+    }
+
+    for ( ;; ) {
+
+        /* one event */
+
+        if (p == end || *p != '{' || count == max) {
+            return FEED_DECLINED;
+        }
+
+        e = &ev[count];
+        memset(e, 0, sizeof(feed_event_t));
+        seen = 0;
+
+        p = feed_events_ws(p + 1, end);
+
+        if (p < end && *p == '}') {
+            return FEED_DECLINED;           /* no token: an error */
+        }
+
+        for ( ;; ) {
+            p = feed_events_str(p, end, &key, &klen);
+            if (p == NULL) {
+                return FEED_DECLINED;
+            }
+
+            p = feed_events_ws(p, end);
+
+            if (p == end || *p != ':') {
+                return FEED_DECLINED;
+            }
+
+            p = feed_events_ws(p + 1, end);
+
+            if (klen == 10 && memcmp(key, "impression", 10) == 0) {
+                bit = FEED_EV_IMPRESSION;
+                p = feed_events_str(p, end, &str, &k);
+
+                if (p == NULL || k == 0 || k > FEED_IMPRESSION_MAX) {
+                    return FEED_DECLINED;
+                }
+
+                memcpy(e->impression, str, k);
+                e->impression[k] = '\0';
+                e->impression_len = k;
+
+            } else if ((klen == 8 && memcmp(key, "watch_ms", 8) == 0)
+                       || (klen == 5 && memcmp(key, "loops", 5) == 0))
+            {
+                bit = klen == 8 ? FEED_EV_WATCH : FEED_EV_LOOPS;
+                p = feed_events_num(p, end, &v);
+
+                if (p == NULL || !isfinite(v)) {
+                    return FEED_DECLINED;
+                }
+
+                if (bit == FEED_EV_WATCH) {
+                    e->watch_ms = v;
+
+                } else {
+                    e->loops = v > 1000 ? 1000 : (uint32_t) v;
+                }
+
+            } else if ((klen == 4 && memcmp(key, "like", 4) == 0)
+                       || (klen == 5 && memcmp(key, "share", 5) == 0)
+                       || (klen == 4 && memcmp(key, "skip", 4) == 0))
+            {
+                bit = key[1] == 'i' ? FEED_EV_LIKE
+                    : key[1] == 'h' ? FEED_EV_SHARE : FEED_EV_SKIP;
+
+                if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+                    p += 4;
+
+                    if (bit == FEED_EV_LIKE) {
+                        e->like = 1;
+
+                    } else if (bit == FEED_EV_SHARE) {
+                        e->share = 1;
+
+                    } else {
+                        e->skip = 1;
+                    }
+
+                } else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+                    p += 5;
+
+                } else {
+                    return FEED_DECLINED;
+                }
+
+            } else {
+                return FEED_DECLINED;
+            }
+
+            if (seen & bit) {
+                return FEED_DECLINED;       /* a duplicate key */
+            }
+
+            seen |= bit;
+
+            p = feed_events_ws(p, end);
+
+            if (p < end && *p == ',') {
+                p = feed_events_ws(p + 1, end);
+                continue;
+            }
+
+            if (p < end && *p == '}') {
+                p++;
+                break;
+            }
+
+            return FEED_DECLINED;
+        }
+
+        if (!(seen & FEED_EV_IMPRESSION)) {
+            return FEED_DECLINED;
+        }
+
+        count++;
+
+        p = feed_events_ws(p, end);
+
+        if (p < end && *p == ',') {
+            p = feed_events_ws(p + 1, end);
+            continue;
+        }
+
+        if (p < end && *p == ']') {
+            p++;
+            break;
+        }
+
+        return FEED_DECLINED;
+    }
+
+done:
+
+    p = feed_events_ws(p, end);
+
+    if (wrapped) {
+        if (p == end || *p != '}') {
+            return FEED_DECLINED;
+        }
+
+        p = feed_events_ws(p + 1, end);
+    }
+
+    if (p != end) {
+        return FEED_DECLINED;
+    }
+
+    *n = count;
+
+    return FEED_OK;
+}
+
+
+/* the same with jansson: every body, with the error a bad one deserves */
+
+int
+feed_events_parse_json(const char *body, size_t len, feed_event_t *ev,
     size_t max, size_t *n, feed_err_t *err)
 {
     char         *p;

@@ -67,6 +67,11 @@ size_t feed_json_string(char *out, const char *s, size_t len);
 
 int feed_events_parse(const char *body, size_t len, feed_event_t *ev,
     size_t max, size_t *n, feed_err_t *err);
+int feed_events_parse_json(const char *body, size_t len, feed_event_t *ev,
+    size_t max, size_t *n, feed_err_t *err);
+/* FEED_OK, or FEED_DECLINED for a body only the above may read */
+int feed_events_parse_fast(const char *body, size_t len, feed_event_t *ev,
+    size_t max, size_t *n);
 
 /* what an accepted event tells: its effect on the counters */
 

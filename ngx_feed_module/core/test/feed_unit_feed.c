@@ -159,6 +159,9 @@ test_feed_manifest(void)
 }
 
 
+static void test_feed_events_fast(void);
+
+
 static void
 test_feed_events(void)
 {
@@ -242,6 +245,84 @@ test_feed_events(void)
     b = "[{},{},{}]";
     CHECK_INT(feed_events_parse(b, strlen(b), ev, 2, &n, &err), FEED_ERROR);
     CHECK(strstr(err.msg, "at most 2") != NULL);
+
+    test_feed_events_fast();
+}
+
+
+/*
+ * The fast path takes the plain batches and reads them as jansson does;
+ * it leaves anything else to jansson.
+ */
+
+static void
+test_feed_events_fast(void)
+{
+    size_t         i, k, n, m;
+    feed_err_t     err;
+    feed_event_t   a[4], b[4];
+
+    static const struct {
+        const char  *body;
+        int          fast;
+    } cases[] = {
+        { "{\"events\":[{\"impression\":\"abc.def\",\"watch_ms\":5300,"
+          "\"loops\":1,\"like\":true,\"share\":false,\"skip\":true}]}", 1 },
+        { " [ {\"watch_ms\" : 12.25 , \"impression\":\"q-_.9\"} ,"
+          "\n\t{\"impression\":\"r\",\"loops\":5000} ] \r\n", 1 },
+        { "[]", 1 },
+        { "{\"events\":[]}", 1 },
+        { "[{\"impression\":\"a\",\"watch_ms\":0.000001}]", 1 },
+        { "[{\"impression\":\"a\",\"watch_ms\":999999999999999}]", 1 },
+        /* declined: jansson's to read, or to refuse */
+        { "[{\"impression\":\"a\",\"watch_ms\":1e3}]", 0 },
+        { "[{\"impression\":\"a\",\"watch_ms\":-0}]", 0 },
+        { "[{\"impression\":\"a\",\"watch_ms\":0123}]", 0 },
+        { "[{\"impression\":\"a\",\"watch_ms\":1.}]", 0 },
+        { "[{\"impression\":\"a\",\"watch_ms\":1234567890123456}]", 0 },
+        { "[{\"impression\":\"a\\u0062\"}]", 0 },
+        { "[{\"impression\":\"a\",\"impression\":\"b\"}]", 0 },
+        { "[{\"impression\":\"a\",\"other\":1}]", 0 },
+        { "[{\"impression\":\"a\",\"like\":null}]", 0 },
+        { "[{\"impression\":\"a\",\"like\":truex}]", 0 },
+        { "[{\"impression\":\"\"}]", 0 },
+        { "[{\"watch_ms\":1}]", 0 },
+        { "[{}]", 0 },
+        { "[{\"impression\":\"a\"},]", 0 },
+        { "[{\"impression\":\"a\"}] x", 0 },
+        { "{\"events\":[{\"impression\":\"a\"}],\"n\":1}", 0 },
+        { "{\"events\":[{\"impression\":\"a\"}]", 0 },
+        { "[{\"impression\":\"\xc3\xa9\"}]", 0 },
+        { "[{\"impression\":\"a\"},{\"impression\":\"b\"},"
+          "{\"impression\":\"c\"},{\"impression\":\"d\"}]", 0 },
+        { "", 0 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        k = strlen(cases[i].body);
+
+        CHECK_INT(feed_events_parse_fast(cases[i].body, k, a, 3, &n)
+                  == FEED_OK, cases[i].fast);
+
+        if (!cases[i].fast) {
+            continue;
+        }
+
+        CHECK_INT(feed_events_parse_json(cases[i].body, k, b, 3, &m, &err),
+                  FEED_OK);
+        CHECK_UINT(n, m);
+
+        for (k = 0; k < n && k < m; k++) {
+            CHECK(b[k].error == NULL);
+            CHECK_STR(a[k].impression, b[k].impression);
+            CHECK_UINT(a[k].impression_len, b[k].impression_len);
+            CHECK(a[k].watch_ms == b[k].watch_ms);
+            CHECK_UINT(a[k].loops, b[k].loops);
+            CHECK_UINT(a[k].like, b[k].like);
+            CHECK_UINT(a[k].share, b[k].share);
+            CHECK_UINT(a[k].skip, b[k].skip);
+        }
+    }
 }
 
 
