@@ -121,7 +121,7 @@ feed_rank_default_params(feed_rank_params_t *p)
     memset(p, 0, sizeof(feed_rank_params_t));
 
     p->page = 10;
-    p->candidates = 250;
+    p->candidates = 150;
     p->explore_share = 0.05f;
     p->zeitgeist_share = 0.05f;
     p->diversity = 0.3f;
