@@ -86,7 +86,10 @@ for my $p (1 .. 20) {
 my $blockable = grep { $clip{$_}{caption} =~ /^clip t2-1\d$/
                        || $clip{$_}{creator} eq 'c7' } keys %clip;
 
-ok(keys(%shown) >= 0.8 * (keys(%clip) - $blockable),
+# a viewer's candidates are topped up from anywhere once few are left, so
+# nearly all of a small catalog is shown before the pages run out
+
+ok(keys(%shown) >= 0.9 * (keys(%clip) - $blockable),
    scalar(keys %shown) . ' clips shown before the catalog ran out');
 ok(!$repeats, 'no clip shown twice to one viewer');
 ok(!$alike, 'never the same creator or sound twice in a row');

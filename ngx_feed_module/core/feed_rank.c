@@ -11,6 +11,7 @@
 
 
 #define FEED_SHORTLIST       64      /* candidates the page is chosen from */
+#define FEED_TOP_UP_LOOK     4096    /* clips a short pool's top-up walks */
 #define FEED_SLOT_PERSONAL   0
 #define FEED_SLOT_EXPLORE    1
 #define FEED_SLOT_ZEITGEIST  2
@@ -78,6 +79,8 @@ static float feed_rank_cosine(feed_rank_t *rk, const feed_cand_t *a,
     const feed_cand_t *b);
 static void feed_rank_only(feed_rank_t *rk);
 static int feed_rank_before(feed_rank_t *rk, uint32_t a, uint32_t b);
+static void feed_rank_top_up(feed_rank_t *rk, uint32_t need);
+static uint32_t feed_rank_gcd(uint32_t a, uint32_t b);
 static void feed_rank_heap_up(feed_rank_t *rk, uint32_t *h, uint32_t i);
 static void feed_rank_heap_down(feed_rank_t *rk, uint32_t *h, uint32_t n);
 static int feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c,
@@ -401,6 +404,83 @@ feed_rank_only(feed_rank_t *rk)
 }
 
 
+/*
+ * Up to "need" more clips neither seen nor blocked, from a walk over the
+ * catalog like the random source's, looking at FEED_TOP_UP_LOOK clips at
+ * most.
+ */
+
+static void
+feed_rank_top_up(feed_rank_t *rk, uint32_t need)
+{
+    uint32_t                   i, n, at, step, look, added, before;
+    feed_index_clip_t         *rec;
+    const feed_rank_viewer_t  *v;
+
+    v = rk->v;
+    n = feed_index_count(rk->ix);
+
+    if (n == 0) {
+        return;
+    }
+
+    feed_rank_walk(rk, n, &at, &step);
+
+    look = n < FEED_TOP_UP_LOOK ? n : FEED_TOP_UP_LOOK;
+    added = 0;
+
+    for (i = 0; i < look && added < need && rk->n < FEED_CAND_MAX; i++) {
+        rec = feed_index_rec(rk->ix, at);
+
+        if (!rec->blocked && rec->mark != (uint16_t) rk->gen
+            && !(v->seen && v->seen(v->seen_data, rec->hash)))
+        {
+            before = rk->n;
+            feed_rank_add(rk, at, FEED_REASON_RANDOM);
+            added += rk->n > before;
+        }
+
+        at = (uint32_t) (((uint64_t) at + step) % n);
+    }
+}
+
+
+/*
+ * A walk over n clips that visits each once before it repeats: a random
+ * start and a random step prime to n (at = (at + step) % n each time).
+ */
+
+void
+feed_rank_walk(feed_rank_t *rk, uint32_t n, uint32_t *at, uint32_t *step)
+{
+    *at = (uint32_t) (feed_rank_random(rk) % n);
+    *step = 1;
+
+    if (n > 2) {
+        *step = 1 + (uint32_t) (feed_rank_random(rk) % (n - 1));
+
+        while (feed_rank_gcd(n, *step) != 1) {
+            *step = (*step == n - 1) ? 1 : *step + 1;
+        }
+    }
+}
+
+
+static uint32_t
+feed_rank_gcd(uint32_t a, uint32_t b)
+{
+    uint32_t  t;
+
+    while (b) {
+        t = a % b;
+        a = b;
+        b = t;
+    }
+
+    return a;
+}
+
+
 /* candidate a ranks before b: a higher score, or the same and earlier */
 
 static int
@@ -480,7 +560,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     float                 likeness[FEED_SHORTLIST];
     feed_cand_t          *page[FEED_PAGE_MAX];
     uint32_t              filters[FEED_NPLUGINS], scorers[FEED_NPLUGINS];
-    uint32_t              nfilters, nscorers;
+    uint32_t              nfilters, nscorers, alive, round;
     uint8_t               kind[FEED_PAGE_MAX];
     feed_cand_t          *c, *best;
     feed_rank_t          *rk;
@@ -576,17 +656,36 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         }
     }
 
-    /* filters */
+    /*
+     * Filters; then, if fewer candidates are left than the page needs
+     * (a viewer who has seen most of a small catalog), more clips from
+     * anywhere, so that a page comes out short only when the catalog has
+     * nothing left to show.
+     */
 
-    for (j = 0; j < rk->n; j++) {
-        c = &rk->c[j];
+    j = 0;
+    alive = 0;
 
-        for (k = 0; k < nfilters; k++) {
-            if (!feed_registry[filters[k]]->keep(rk, c)) {
-                c->dropped = 1;
-                break;
+    for (round = 0; round < 2; round++) {
+
+        for ( /* void */ ; j < rk->n; j++) {
+            c = &rk->c[j];
+
+            for (k = 0; k < nfilters; k++) {
+                if (!feed_registry[filters[k]]->keep(rk, c)) {
+                    c->dropped = 1;
+                    break;
+                }
             }
+
+            alive += !c->dropped;
         }
+
+        if (alive >= n || v->only) {
+            break;
+        }
+
+        feed_rank_top_up(rk, n - alive);
     }
 
     /* scorers */

@@ -259,6 +259,8 @@ const feed_rank_viewer_t *feed_rank_viewer(feed_rank_t *rk);
 const feed_rank_params_t *feed_rank_params(feed_rank_t *rk);
 uint32_t feed_rank_now(feed_rank_t *rk);
 uint64_t feed_rank_random(feed_rank_t *rk);
+void feed_rank_walk(feed_rank_t *rk, uint32_t n, uint32_t *at,
+    uint32_t *step);
 double feed_rank_uniform(feed_rank_t *rk);
 float feed_rank_similarity(feed_rank_t *rk, uint32_t clip);
 float feed_rank_cand_similarity(feed_rank_t *rk, const feed_cand_t *c);

@@ -12,26 +12,11 @@
 #include "feed_rank.h"
 
 
-static uint32_t
-feed_source_random_gcd(uint32_t a, uint32_t b)
-{
-    uint32_t  t;
-
-    while (b) {
-        t = a % b;
-        a = b;
-        b = t;
-    }
-
-    return a;
-}
-
-
 /*
- * Distinct clips: a walk from a random start with a random step prime to
- * the catalog's size visits every clip once before it repeats, so no
- * draw of the budget is lost to a clip already proposed, and a budget as
- * large as the catalog proposes all of it.
+ * Distinct clips: a walk over the catalog (feed_rank_walk()) visits every
+ * clip once before it repeats, so no draw of the budget is lost to a clip
+ * already proposed, and a budget as large as the catalog proposes all of
+ * it.
  */
 
 static void
@@ -47,16 +32,7 @@ feed_source_random_propose(feed_rank_t *rk, uint32_t budget)
         return;
     }
 
-    at = (uint32_t) (feed_rank_random(rk) % n);
-    step = 1;
-
-    if (n > 2) {
-        step = 1 + (uint32_t) (feed_rank_random(rk) % (n - 1));
-
-        while (feed_source_random_gcd(n, step) != 1) {
-            step = (step == n - 1) ? 1 : step + 1;
-        }
-    }
+    feed_rank_walk(rk, n, &at, &step);
 
     if (budget > n) {
         budget = n;
