@@ -713,13 +713,6 @@ feed_index_block(feed_index_t *ix, uint32_t clip)
 }
 
 
-int
-feed_index_blocked(const feed_index_t *ix, uint32_t clip)
-{
-    return ix->clip[clip].blocked;
-}
-
-
 uint32_t
 feed_index_clusters(const feed_index_t *ix)
 {
@@ -854,20 +847,6 @@ feed_index_refresh(feed_index_t *ix, uint32_t now, uint32_t fresh_window)
         ix->fresh[ix->count[key < FEED_FRESH_KEYS ? key : FEED_FRESH_KEYS]++]
             = t;
     }
-}
-
-
-int
-feed_index_fresh_clip(const feed_index_t *ix, uint32_t clip)
-{
-    return ix->clip[clip].fresh;
-}
-
-
-float
-feed_index_load(const feed_index_t *ix, uint32_t clip)
-{
-    return (float) ix->clip[clip].load / 1000;
 }
 
 
@@ -1051,23 +1030,6 @@ feed_index_generation(feed_index_t *ix)
     }
 
     return ix->gen;
-}
-
-
-/* FEED_NONE for a clip not yet marked in this generation, which it now
- * is, with "pos"; else the position it was marked with */
-
-uint32_t
-feed_index_mark(feed_index_t *ix, uint32_t clip, uint32_t gen, uint32_t pos)
-{
-    if (ix->clip[clip].mark == (uint16_t) gen) {
-        return ix->clip[clip].pos;
-    }
-
-    ix->clip[clip].mark = (uint16_t) gen;
-    ix->clip[clip].pos = (uint16_t) pos;
-
-    return FEED_NONE;
 }
 
 

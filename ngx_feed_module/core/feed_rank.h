@@ -231,11 +231,8 @@ uint16_t feed_index_tag_bit(const char *tag, size_t len);
 uint32_t feed_index_created(const feed_index_t *ix, uint32_t clip);
 const float *feed_index_embedding(const feed_index_t *ix, uint32_t clip);
 void feed_index_block(feed_index_t *ix, uint32_t clip);
-int feed_index_blocked(const feed_index_t *ix, uint32_t clip);
 void feed_index_refresh(feed_index_t *ix, uint32_t now,
     uint32_t fresh_window);
-int feed_index_fresh_clip(const feed_index_t *ix, uint32_t clip);
-float feed_index_load(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_trending(const feed_index_t *ix, const uint32_t **list);
 uint32_t feed_index_fresh(const feed_index_t *ix, const uint32_t **list);
 uint32_t feed_index_clusters(const feed_index_t *ix);
@@ -275,8 +272,6 @@ uint32_t feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
 uint32_t feed_index_remixes(const feed_index_t *ix, uint32_t clip,
     const uint32_t **list);
 uint32_t feed_index_generation(feed_index_t *ix);
-uint32_t feed_index_mark(feed_index_t *ix, uint32_t clip, uint32_t gen,
-    uint32_t pos);
 float feed_index_norm(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_dim(const feed_index_t *ix);
 
