@@ -478,6 +478,7 @@ sub nginx_reload {
 
     my $log = "$ngx->{dir}/logs/error.log";
     my $before = -s $log // 0;
+    my @old = children($ngx->{pid});
 
     kill 'HUP', $ngx->{pid};
 
@@ -487,7 +488,23 @@ sub nginx_reload {
         my $data = read_file($log);
         my $new = substr($data, $before);
 
-        if ($new =~ /\[emerg\]/ || $new =~ /start worker process/) {
+        if ($new =~ /\[emerg\]/) {
+            sleep 0.2;
+            return substr(read_file($log), $before);
+        }
+
+        if ($new =~ /start worker process/) {
+
+            # the old workers, told to finish, still hold the listening
+            # socket for a moment (longer under valgrind): a request sent
+            # now could reach the old configuration
+
+            my $gone = time() + ($ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 10);
+
+            while (time() < $gone && grep { alive($_) } @old) {
+                sleep 0.05;
+            }
+
             sleep 0.2;
             return substr(read_file($log), $before);
         }
@@ -496,6 +513,36 @@ sub nginx_reload {
     }
 
     die "nginx did not act on HUP\n";
+}
+
+
+# the live child processes of a process, from /proc
+
+sub children {
+    my ($ppid) = @_;
+
+    my @pids;
+
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $in, '<', $stat or next;
+        my $line = <$in> // '';
+        close $in;
+
+        push @pids, $1 if $line =~ /^(\d+) \(.*\) [^Z] (\d+) /s && $2 == $ppid;
+    }
+
+    return @pids;
+}
+
+
+sub alive {
+    my ($pid) = @_;
+
+    open my $in, '<', "/proc/$pid/stat" or return 0;
+    my $line = <$in> // '';
+    close $in;
+
+    return $line !~ /^\d+ \(.*\) Z /s;
 }
 
 
