@@ -34,6 +34,7 @@
  */
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/types.h>
@@ -1004,14 +1005,13 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
      * most keys that come back are rising, and refusing them until they
      * outscore the tail cost far more (in the simulator) than the few
      * cold records they displace.  Only first sightings must beat the
-     * records they would evict.
+     * records they would evict.  But neither may displace a record asked
+     * for more often than itself and again and again (scan resistance):
+     * "seen before" can be a doorkeeper's false positive, and a stream of
+     * one-off keys makes a few of those.
      */
 
     freq = feed_cache_estimate(h, hash);
-
-    if (freq >= 2) {
-        return FEED_OK;
-    }
 
     budget = need * h->move_budget;
     entries = h->entries;
@@ -1049,10 +1049,7 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
             if (r->type == FEED_CACHE_VALID) {
                 est = feed_cache_estimate(h, r->hash);
 
-                /* scan resistance: a first sighting never displaces what
-                 * is asked for again and again */
-
-                if (est >= FEED_CACHE_HOT) {
+                if (est >= FEED_CACHE_HOT && est > freq) {
                     feed_cache_ghost_add(h, hash, FEED_CACHE_GHOST_REJECT);
                     return FEED_DECLINED;
                 }
@@ -1076,7 +1073,7 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
 
     /* (sizes are below 2^40 and estimates at most 16: no overflow) */
 
-    if (vbytes > 0
+    if (vbytes > 0 && freq < 2
         && freq * FEED_CACHE_LENIENCE * vbytes
            < vfreq * need * (FEED_CACHE_LENIENCE - h->lenience))
     {
@@ -1094,7 +1091,7 @@ static int
 feed_cache_evict(feed_cache_hdr_t *h, int protect, uint64_t now,
     uint64_t *budget)
 {
-    uint64_t           i, off;
+    uint64_t           i, off, est;
     unsigned char     *ring;
     feed_cache_rec_t  *r;
 
@@ -1169,11 +1166,13 @@ feed_cache_evict(feed_cache_hdr_t *h, int protect, uint64_t now,
         /*
          * Scan resistance, kept here too: the admission's walk only
          * approximates this eviction (padding, the move's condition), and
-         * a first sighting (protect) must never displace what is asked
-         * for again and again.
+         * a newcomer (its estimate: "protect") must never displace what
+         * is asked for more often and again and again.
          */
 
-        if (protect && feed_cache_estimate(h, r->hash) >= FEED_CACHE_HOT) {
+        est = feed_cache_estimate(h, r->hash);
+
+        if (est >= FEED_CACHE_HOT && est > (uint64_t) protect) {
             return FEED_DECLINED;
         }
 
@@ -1711,7 +1710,9 @@ feed_cache_admit(feed_cache_hdr_t *h, const void *key, size_t key_len,
         return FEED_CACHE_REJECT;
     }
 
-    rc = feed_cache_reserve(h, need, feed_cache_estimate(h, hash) <= 1,
+    rc = feed_cache_reserve(h, need,
+                            h->admit_all ? INT_MAX
+                                         : (int) feed_cache_estimate(h, hash),
                             now, &off);
 
     if (rc == FEED_ERROR) {
