@@ -1005,10 +1005,10 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
      * most keys that come back are rising, and refusing them until they
      * outscore the tail cost far more (in the simulator) than the few
      * cold records they displace.  Only first sightings must beat the
-     * records they would evict.  But neither may displace a record asked
-     * for more often than itself and again and again (scan resistance):
-     * "seen before" can be a doorkeeper's false positive, and a stream of
-     * one-off keys makes a few of those.
+     * records they would evict.  But a key seen only twice may not
+     * displace a record asked for more often and again and again (scan
+     * resistance): "seen once before" can be a doorkeeper's false
+     * positive, and a stream of one-off keys makes a few of those.
      */
 
     freq = feed_cache_estimate(h, hash);
@@ -1049,7 +1049,7 @@ feed_cache_admissible(feed_cache_hdr_t *h, uint64_t hash, uint64_t need,
             if (r->type == FEED_CACHE_VALID) {
                 est = feed_cache_estimate(h, r->hash);
 
-                if (est >= FEED_CACHE_HOT && est > freq) {
+                if (est >= FEED_CACHE_HOT && est > freq && freq <= 2) {
                     feed_cache_ghost_add(h, hash, FEED_CACHE_GHOST_REJECT);
                     return FEED_DECLINED;
                 }
@@ -1166,13 +1166,16 @@ feed_cache_evict(feed_cache_hdr_t *h, int protect, uint64_t now,
         /*
          * Scan resistance, kept here too: the admission's walk only
          * approximates this eviction (padding, the move's condition), and
-         * a newcomer (its estimate: "protect") must never displace what
-         * is asked for more often and again and again.
+         * a newcomer seen at most twice (its estimate: "protect") must
+         * never displace what is asked for more often and again and
+         * again.
          */
 
         est = feed_cache_estimate(h, r->hash);
 
-        if (est >= FEED_CACHE_HOT && est > (uint64_t) protect) {
+        if (est >= FEED_CACHE_HOT && est > (uint64_t) protect
+            && protect <= 2)
+        {
             return FEED_DECLINED;
         }
 
