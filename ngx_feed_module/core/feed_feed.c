@@ -444,6 +444,27 @@ feed_events_ws(const char *p, const char *end)
 }
 
 
+/*
+ * After a member or an element: 1 past a comma (more follow), 0 past
+ * "close" (the last), -1 for anything else.
+ */
+
+static int
+feed_events_sep(const char **pp, const char *end, char close)
+{
+    const char  *p;
+
+    p = feed_events_ws(*pp, end);
+
+    if (p < end && (*p == ',' || *p == close)) {
+        *pp = feed_events_ws(p + 1, end);
+        return *p == ',';
+    }
+
+    return -1;
+}
+
+
 /* a string of printable ASCII with no escape: its start and length */
 
 static const char *
@@ -525,7 +546,7 @@ int
 feed_events_parse_fast(const char *body, size_t len, feed_event_t *ev,
     size_t max, size_t *n)
 {
-    int            wrapped;
+    int            wrapped, sep;
     size_t         k, klen, count;
     double         v;
     unsigned       seen, bit;
@@ -666,19 +687,15 @@ feed_events_parse_fast(const char *body, size_t len, feed_event_t *ev,
 
             seen |= bit;
 
-            p = feed_events_ws(p, end);
+            sep = feed_events_sep(&p, end, '}');
 
-            if (p < end && *p == ',') {
-                p = feed_events_ws(p + 1, end);
-                continue;
-            }
-
-            if (p < end && *p == '}') {
-                p++;
+            if (sep == 0) {
                 break;
             }
 
-            return FEED_DECLINED;
+            if (sep < 0) {
+                return FEED_DECLINED;
+            }
         }
 
         if (!(seen & FEED_EV_IMPRESSION)) {
@@ -687,19 +704,15 @@ feed_events_parse_fast(const char *body, size_t len, feed_event_t *ev,
 
         count++;
 
-        p = feed_events_ws(p, end);
+        sep = feed_events_sep(&p, end, ']');
 
-        if (p < end && *p == ',') {
-            p = feed_events_ws(p + 1, end);
-            continue;
-        }
-
-        if (p < end && *p == ']') {
-            p++;
+        if (sep == 0) {
             break;
         }
 
-        return FEED_DECLINED;
+        if (sep < 0) {
+            return FEED_DECLINED;
+        }
     }
 
 done:

@@ -15,7 +15,6 @@
 
 
 #define FEED_INTEREST_CLUSTERS  4
-#define FEED_INTEREST_AHEAD     8
 
 
 static void
@@ -81,19 +80,8 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
         start = (uint32_t) (feed_rank_random(rk) % n);
         added = 0;
 
-        /* the members' records are far apart: a few on their way */
-
-        for (i = 0; i < FEED_INTEREST_AHEAD && i < n; i++) {
-            feed_index_prefetch(ix, list[(start + i) % n]);
-        }
-
         for (i = 0; i < n && added < each; i++) {
             m = (start + i) % n;
-
-            if (i + FEED_INTEREST_AHEAD < n) {
-                feed_index_prefetch(ix, list[(start + i
-                                              + FEED_INTEREST_AHEAD) % n]);
-            }
 
             /* the hashes are in the member list: no clip is touched */
 
