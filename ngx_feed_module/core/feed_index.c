@@ -680,23 +680,6 @@ feed_index_tag_bit(const char *tag, size_t len)
 }
 
 
-/* a clip about to be proposed: its record and embedding on their way */
-
-void
-feed_index_prefetch(const feed_index_t *ix, uint32_t clip)
-{
-#if defined(__GNUC__)
-    if (clip < ix->n) {
-        __builtin_prefetch(&ix->clip[clip]);
-        __builtin_prefetch(ix->emb + (size_t) clip * ix->dim);
-    }
-#else
-    (void) ix;
-    (void) clip;
-#endif
-}
-
-
 const float *
 feed_index_embedding(const feed_index_t *ix, uint32_t clip)
 {
