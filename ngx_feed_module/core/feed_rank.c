@@ -78,11 +78,11 @@ static float feed_rank_fit(feed_rank_t *rk, const float *e, float cn);
 static float feed_rank_cosine(feed_rank_t *rk, const feed_cand_t *a,
     const feed_cand_t *b);
 static void feed_rank_only(feed_rank_t *rk);
-static int feed_rank_before(feed_rank_t *rk, uint32_t a, uint32_t b);
+static uint64_t feed_rank_key(float score, uint32_t j);
 static void feed_rank_top_up(feed_rank_t *rk, uint32_t need);
 static uint32_t feed_rank_gcd(uint32_t a, uint32_t b);
-static void feed_rank_heap_up(feed_rank_t *rk, uint32_t *h, uint32_t i);
-static void feed_rank_heap_down(feed_rank_t *rk, uint32_t *h, uint32_t n);
+static void feed_rank_heap_up(uint64_t *h, uint32_t i);
+static void feed_rank_heap_down(uint64_t *h, uint32_t n);
 static int feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c,
     uint32_t creator, uint32_t sound);
 static double feed_gamma_sample(uint64_t *rng, double a);
@@ -481,24 +481,37 @@ feed_rank_gcd(uint32_t a, uint32_t b)
 }
 
 
-/* candidate a ranks before b: a higher score, or the same and earlier */
+/*
+ * A candidate's rank as one number, the greater the better: its score
+ * in the high half (the float's bits made to order as unsigned, the two
+ * zeros as one), and in the low half its index reversed, so that of
+ * equal scores the earlier candidate ranks first.
+ */
 
-static int
-feed_rank_before(feed_rank_t *rk, uint32_t a, uint32_t b)
+static uint64_t
+feed_rank_key(float score, uint32_t j)
 {
-    return rk->c[a].score > rk->c[b].score
-           || (rk->c[a].score == rk->c[b].score && a < b);
+    uint32_t  u;
+
+    if (score == 0) {
+        score = 0;              /* -0 ranks as 0 */
+    }
+
+    memcpy(&u, &score, sizeof(uint32_t));
+    u = (u & 0x80000000) ? ~u : u | 0x80000000;
+
+    return (uint64_t) u << 32 | (uint32_t) ~j;
 }
 
 
 /* the shortlist's heap: each parent ranks after its children */
 
 static void
-feed_rank_heap_up(feed_rank_t *rk, uint32_t *h, uint32_t i)
+feed_rank_heap_up(uint64_t *h, uint32_t i)
 {
-    uint32_t  t;
+    uint64_t  t;
 
-    while (i > 0 && feed_rank_before(rk, h[(i - 1) / 2], h[i])) {
+    while (i > 0 && h[(i - 1) / 2] > h[i]) {
         t = h[i];
         h[i] = h[(i - 1) / 2];
         h[(i - 1) / 2] = t;
@@ -508,9 +521,10 @@ feed_rank_heap_up(feed_rank_t *rk, uint32_t *h, uint32_t i)
 
 
 static void
-feed_rank_heap_down(feed_rank_t *rk, uint32_t *h, uint32_t n)
+feed_rank_heap_down(uint64_t *h, uint32_t n)
 {
-    uint32_t  i, l, w, t;
+    uint32_t  i, l, w;
+    uint64_t  t;
 
     i = 0;
 
@@ -521,13 +535,9 @@ feed_rank_heap_down(feed_rank_t *rk, uint32_t *h, uint32_t n)
             break;
         }
 
-        w = l;
+        w = (l + 1 < n && h[l + 1] < h[l]) ? l + 1 : l;
 
-        if (l + 1 < n && feed_rank_before(rk, h[w], h[l + 1])) {
-            w = l + 1;
-        }
-
-        if (!feed_rank_before(rk, h[i], h[w])) {
+        if (h[i] <= h[w]) {
             break;
         }
 
@@ -557,6 +567,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint64_t              zs, at;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
     uint32_t              upto[FEED_SHORTLIST];
+    uint64_t              key, heap[FEED_SHORTLIST];
     float                 likeness[FEED_SHORTLIST];
     feed_cand_t          *page[FEED_PAGE_MAX];
     uint32_t              filters[FEED_NPLUGINS], scorers[FEED_NPLUGINS];
@@ -729,23 +740,29 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
             continue;
         }
 
-        if (short_n < FEED_SHORTLIST) {
-            shortlist[short_n++] = j;
-            feed_rank_heap_up(rk, shortlist, short_n - 1);
+        key = feed_rank_key(c->score, j);
 
-        } else if (c->score > rk->c[shortlist[0]].score) {
-            shortlist[0] = j;
-            feed_rank_heap_down(rk, shortlist, short_n);
+        if (short_n < FEED_SHORTLIST) {
+            heap[short_n++] = key;
+            feed_rank_heap_up(heap, short_n - 1);
+
+        } else if (key > heap[0]) {
+            heap[0] = key;
+            feed_rank_heap_down(heap, short_n);
         }
     }
 
     /* the heap's root to the end, one at a time: best first */
 
     for (k = short_n; k > 1; k--) {
-        j = shortlist[0];
-        shortlist[0] = shortlist[k - 1];
-        shortlist[k - 1] = j;
-        feed_rank_heap_down(rk, shortlist, k - 1);
+        key = heap[0];
+        heap[0] = heap[k - 1];
+        heap[k - 1] = key;
+        feed_rank_heap_down(heap, k - 1);
+    }
+
+    for (k = 0; k < short_n; k++) {
+        shortlist[k] = ~(uint32_t) heap[k];
     }
 
     /* the slots: exploration and zeitgeist spread over the page */
