@@ -23,6 +23,9 @@ typedef struct {
 
 static void feed_json(feed_json_t *o, const char *s, size_t len);
 static void feed_json_str(feed_json_t *o, const char *s);
+
+/* a string literal: its length known at compile time */
+#define feed_json_lit(o, s)  feed_json(o, s, sizeof(s) - 1)
 static void feed_json_quoted(feed_json_t *o, const char *s, size_t len);
 static void feed_json_safe(feed_json_t *o, const char *s, size_t len);
 static void feed_json_num(feed_json_t *o, double v);
@@ -34,9 +37,28 @@ static const char  *feed_reasons[FEED_REASONS] = {
     "personal", "zeitgeist", "explore", "remix", "random", "sound"
 };
 
+
+/* the parts, in their order (feed_rank.h) */
+
+#define feed_part_list(part)                                                  \
+    part("similarity") part("quality") part("freshness") part("trending")   \
+    part("explore") part("lineage") part("creator")
+
+#define feed_part_name_(name)  name,
+#define feed_part_key_(name)   { ",\"" name "\":", sizeof(name) + 3 },
+
 static const char  *feed_parts[FEED_PARTS] = {
-    "similarity", "quality", "freshness", "trending", "explore", "lineage",
-    "creator"
+    feed_part_list(feed_part_name_)
+};
+
+
+/* their keys in an item, each after a comma */
+
+static const struct {
+    const char  *s;
+    size_t       len;
+} feed_part_keys[FEED_PARTS] = {
+    feed_part_list(feed_part_key_)
 };
 
 
@@ -239,11 +261,11 @@ feed_manifest_head(char *out, uint32_t page, uint32_t n)
     o.len = 0;
     o.room = (size_t) -1;
 
-    feed_json_str(&o, "{\"page\":");
+    feed_json_lit(&o, "{\"page\":");
     feed_json_uint(&o, page);
-    feed_json_str(&o, ",\"count\":");
+    feed_json_lit(&o, ",\"count\":");
     feed_json_uint(&o, n);
-    feed_json_str(&o, ",\"items\":[");
+    feed_json_lit(&o, ",\"items\":[");
 
     return o.len;
 }
@@ -258,7 +280,7 @@ feed_manifest_tail(char *out)
     o.len = 0;
     o.room = (size_t) -1;
 
-    feed_json_str(&o, "]}\n");
+    feed_json_lit(&o, "]}\n");
 
     return o.len;
 }
@@ -293,50 +315,50 @@ feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
 
     clip = feed_catalog_clip(cat, it->clip);
 
-    feed_json_str(&o, "{\"id\":");
+    feed_json_lit(&o, "{\"id\":");
     s = feed_clip_id(cat, clip);
     feed_json_quoted(&o, s, strlen(s));
 
-    feed_json_str(&o, ",\"position\":");
+    feed_json_lit(&o, ",\"position\":");
     feed_json_uint(&o, u->position);
 
-    feed_json_str(&o, ",\"master\":");
+    feed_json_lit(&o, ",\"master\":");
     feed_json_safe(&o, u->master, u->master_len);
 
-    feed_json_str(&o, ",\"prefetch\":[");
+    feed_json_lit(&o, ",\"prefetch\":[");
     feed_json_safe(&o, u->init, u->init_len);
-    feed_json_str(&o, ",");
+    feed_json_lit(&o, ",");
     feed_json_safe(&o, u->first, u->first_len);
-    feed_json_str(&o, "]");
+    feed_json_lit(&o, "]");
 
-    feed_json_str(&o, ",\"duration\":");
+    feed_json_lit(&o, ",\"duration\":");
     feed_json_num(&o, feed_clip_play_ms(cat, clip) / 1000.0);
 
-    feed_json_str(&o, ",\"creator\":");
+    feed_json_lit(&o, ",\"creator\":");
     s = feed_clip_creator(cat, clip);
     feed_json_quoted(&o, s, strlen(s));
 
-    feed_json_str(&o, ",\"sound\":");
+    feed_json_lit(&o, ",\"sound\":");
     s = feed_clip_sound(cat, clip);
     feed_json_quoted(&o, s, strlen(s));
 
-    feed_json_str(&o, ",\"caption\":");
+    feed_json_lit(&o, ",\"caption\":");
     s = feed_clip_caption(cat, clip);
     feed_json_quoted(&o, s, strlen(s));
 
-    feed_json_str(&o, ",\"tags\":[");
+    feed_json_lit(&o, ",\"tags\":[");
     n = feed_clip_ntags(cat, clip);
 
     for (i = 0; i < n; i++) {
         if (i) {
-            feed_json_str(&o, ",");
+            feed_json_lit(&o, ",");
         }
 
         s = feed_clip_tag(cat, clip, i);
         feed_json_quoted(&o, s, strlen(s));
     }
 
-    feed_json_str(&o, "],\"lineage\":");
+    feed_json_lit(&o, "],\"lineage\":");
 
     if (clip->lineage != FEED_LINEAGE_NONE && clip->parent != FEED_NONE) {
         parent = feed_catalog_clip(cat, clip->parent);
@@ -354,39 +376,36 @@ feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
             feed_json_num(&o, clip->offset_ms / 1000.0);
 
             if (u->parent_master) {
-                feed_json_str(&o, ",\"parent_master\":");
+                feed_json_lit(&o, ",\"parent_master\":");
                 feed_json_safe(&o, u->parent_master, u->parent_master_len);
             }
 
         } else {
-            feed_json_str(&o, ",\"parent_segments\":");
+            feed_json_lit(&o, ",\"parent_segments\":");
             feed_json_uint(&o, clip->parent_segments);
         }
 
-        feed_json_str(&o, "}");
+        feed_json_lit(&o, "}");
 
     } else {
-        feed_json_str(&o, "null");
+        feed_json_lit(&o, "null");
     }
 
-    feed_json_str(&o, ",\"reason\":\"");
+    feed_json_lit(&o, ",\"reason\":\"");
     feed_json_str(&o, feed_reason_name(it->reason));
-    feed_json_str(&o, "\",\"score\":");
+    feed_json_lit(&o, "\",\"score\":");
     feed_json_num(&o, it->score);
-    feed_json_str(&o, ",\"parts\":{");
+    feed_json_lit(&o, ",\"parts\":{");
 
     for (i = 0; i < FEED_PARTS; i++) {
-        if (i) {
-            feed_json_str(&o, ",");
-        }
+        /* the first without its comma */
 
-        feed_json_str(&o, "\"");
-        feed_json_str(&o, feed_parts[i]);
-        feed_json_str(&o, "\":");
+        feed_json(&o, feed_part_keys[i].s + (i == 0),
+                  feed_part_keys[i].len - (i == 0));
         feed_json_num(&o, it->parts[i]);
     }
 
-    feed_json_str(&o, "},\"impression\":");
+    feed_json_lit(&o, "},\"impression\":");
     feed_json_safe(&o, u->impression, u->impression_len);
     feed_json_str(&o, last ? "}" : "},");
 
