@@ -47,8 +47,9 @@ static int ngx_http_feed_seen(void *data, uint64_t hash);
 static ngx_int_t ngx_http_feed_item_urls(ngx_http_request_t *r,
     const feed_catalog_t *cat, uint32_t idx, feed_item_urls_t *u,
     ngx_str_t *warm);
-static ngx_int_t ngx_http_feed_clip_url(ngx_http_request_t *r,
-    const char *id, const char *file, ngx_str_t *out);
+static ngx_int_t ngx_http_feed_clip_url(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *dir, const char *file, size_t flen, ngx_str_t *query,
+    ngx_str_t *out);
 static void ngx_http_feed_apply_blocks(ngx_http_feed_main_conf_t *fmcf,
     const feed_catalog_t *cat, feed_index_t *ix, uint32_t from,
     ngx_log_t *log);
@@ -1419,10 +1420,8 @@ static ngx_int_t
 ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     uint32_t idx, feed_item_urls_t *u, ngx_str_t *warm)
 {
-    u_char                    *p;
     size_t                     len;
-    ngx_str_t                  s;
-    const char                *id;
+    ngx_str_t                  s, id, dir, query, start;
     feed_hls_part_t            parts[2];
     feed_rendition_t           rend;
     const feed_clip_t         *clip;
@@ -1430,12 +1429,21 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
 
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
     clip = feed_catalog_clip(cat, idx);
-    id = feed_clip_id(cat, clip);
 
     ngx_memzero(u, sizeof(feed_item_urls_t));
     warm[0].len = 0;
 
-    if (ngx_http_feed_clip_url(r, id, "master.m3u8", &s) != NGX_OK) {
+    id.data = (u_char *) feed_clip_id(cat, clip);
+    id.len = ngx_strlen(id.data);
+
+    if (ngx_http_feed_sign(r, &id, 0, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_feed_clip_url(r, &id, NULL, "master.m3u8",
+                               sizeof("master.m3u8") - 1, &query, &s)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1444,30 +1452,36 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
 
     /* a stitch starts with its parent's segments: those are prefetched */
 
+    start = id;
+
     if (feed_hls_clip_parts(cat, clip, 0, parts) == 2) {
-        id = feed_clip_id(cat, feed_catalog_clip(cat, clip->parent));
+        start.data = (u_char *) feed_clip_id(cat,
+                                    feed_catalog_clip(cat, clip->parent));
+        start.len = ngx_strlen(start.data);
+
+        if (ngx_http_feed_sign(r, &start, 0, &query) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     rend = parts[0].r;
+    dir.data = (u_char *) rend.name;
+    dir.len = rend.name_len;
 
-    len = rend.name_len + sizeof("/init.mp4");
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(p, "%*s/init.mp4%Z", rend.name_len, rend.name);
-
-    if (ngx_http_feed_clip_url(r, id, (const char *) p, &s) != NGX_OK) {
+    if (ngx_http_feed_clip_url(r, &start, &dir, "init.mp4",
+                               sizeof("init.mp4") - 1, &query, &s)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     u->init = (const char *) s.data;
     u->init_len = s.len;
 
-    ngx_sprintf(p, "%*s/0.m4s%Z", rend.name_len, rend.name);
-
-    if (ngx_http_feed_clip_url(r, id, (const char *) p, &s) != NGX_OK) {
+    if (ngx_http_feed_clip_url(r, &start, &dir, "0.m4s",
+                               sizeof("0.m4s") - 1, &query, &s)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1475,10 +1489,14 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     u->first_len = s.len;
 
     if (clip->lineage == FEED_LINEAGE_DUET && clip->parent != FEED_NONE) {
-        if (ngx_http_feed_clip_url(r, feed_clip_id(cat,
-                                       feed_catalog_clip(cat, clip->parent)),
-                                   "master.m3u8", &s)
-            != NGX_OK)
+        id.data = (u_char *) feed_clip_id(cat,
+                                    feed_catalog_clip(cat, clip->parent));
+        id.len = ngx_strlen(id.data);
+
+        if (ngx_http_feed_sign(r, &id, 0, &query) != NGX_OK
+            || ngx_http_feed_clip_url(r, &id, NULL, "master.m3u8",
+                                      sizeof("master.m3u8") - 1, &query, &s)
+               != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -1488,7 +1506,7 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     }
 
     if (flcf->cache && flcf->media_root.len) {
-        len = flcf->media_root.len + ngx_strlen(id) + rend.name_len
+        len = flcf->media_root.len + start.len + rend.name_len
               + sizeof("///init.mp4");
 
         warm[0].data = ngx_pnalloc(r->pool, len);
@@ -1498,12 +1516,12 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
             return NGX_ERROR;
         }
 
-        warm[0].len = ngx_sprintf(warm[0].data, "%V/%s/%*s/init.mp4",
-                                  &flcf->media_root, id, rend.name_len,
+        warm[0].len = ngx_sprintf(warm[0].data, "%V/%V/%*s/init.mp4",
+                                  &flcf->media_root, &start, rend.name_len,
                                   rend.name)
                       - warm[0].data;
-        warm[1].len = ngx_sprintf(warm[1].data, "%V/%s/%*s/0.m4s",
-                                  &flcf->media_root, id, rend.name_len,
+        warm[1].len = ngx_sprintf(warm[1].data, "%V/%V/%*s/0.m4s",
+                                  &flcf->media_root, &start, rend.name_len,
                                   rend.name)
                       - warm[1].data;
     }
@@ -1512,39 +1530,35 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
 }
 
 
+/* media_uri, the clip's id, "/", a directory and "/" if any, the file */
+
 static ngx_int_t
-ngx_http_feed_clip_url(ngx_http_request_t *r, const char *id,
-    const char *file, ngx_str_t *out)
+ngx_http_feed_clip_url(ngx_http_request_t *r, ngx_str_t *id, ngx_str_t *dir,
+    const char *file, size_t flen, ngx_str_t *query, ngx_str_t *out)
 {
     u_char                    *p;
-    size_t                     idlen, flen;
-    ngx_str_t                  clip, query;
     ngx_http_feed_loc_conf_t  *flcf;
 
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_feed_module);
 
-    idlen = ngx_strlen(id);
-    flen = ngx_strlen(file);
-
-    clip.data = (u_char *) id;
-    clip.len = idlen;
-
-    if (ngx_http_feed_sign(r, &clip, 0, &query) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, flcf->media_uri.len + idlen + 1 + flen
-                             + query.len);
+    p = ngx_pnalloc(r->pool, flcf->media_uri.len + id->len + 1
+                             + (dir ? dir->len + 1 : 0) + flen + query->len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     out->data = p;
     p = ngx_cpymem(p, flcf->media_uri.data, flcf->media_uri.len);
-    p = ngx_cpymem(p, id, idlen);
+    p = ngx_cpymem(p, id->data, id->len);
     *p++ = '/';
+
+    if (dir) {
+        p = ngx_cpymem(p, dir->data, dir->len);
+        *p++ = '/';
+    }
+
     p = ngx_cpymem(p, file, flen);
-    p = ngx_cpymem(p, query.data, query.len);
+    p = ngx_cpymem(p, query->data, query->len);
     out->len = p - out->data;
 
     return NGX_OK;
