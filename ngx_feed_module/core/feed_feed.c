@@ -244,11 +244,16 @@ feed_json_num(feed_json_t *o, double v)
 static void
 feed_json_uint(feed_json_t *o, uint64_t v)
 {
-    int   n;
-    char  buf[24];
+    char  buf[24], *p;
 
-    n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
-    feed_json(o, buf, (size_t) n);
+    p = buf + sizeof(buf);
+
+    do {
+        *--p = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+
+    feed_json(o, p, (size_t) (buf + sizeof(buf) - p));
 }
 
 
