@@ -54,6 +54,8 @@ static void ngx_http_feed_apply_blocks(ngx_http_feed_main_conf_t *fmcf,
     const feed_catalog_t *cat, feed_index_t *ix, uint32_t from,
     ngx_log_t *log);
 static void ngx_http_feed_timer(ngx_event_t *ev);
+static uint16_t ngx_http_feed_watched(const feed_catalog_t *cat,
+    uint32_t idx, const feed_clip_stats_t *cs);
 static void ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf,
     ngx_log_t *log);
 static void ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf,
@@ -63,7 +65,6 @@ static void ngx_http_feed_index_cleanup(void *data);
 
 /* a manifest item's JSON beyond its URLs and token, as a rule */
 #define NGX_HTTP_FEED_ITEM_ROOM  2048
-
 
 static ngx_event_t   ngx_http_feed_timer_event;
 static ngx_msec_t    ngx_http_feed_last_watch;
@@ -717,6 +718,29 @@ ngx_http_feed_timer(ngx_event_t *ev)
 }
 
 
+/*
+ * The time a clip was watched per impression, in 1/10000 of its length
+ * (1.5 at most: loops count, but not without end).
+ */
+
+static uint16_t
+ngx_http_feed_watched(const feed_catalog_t *cat, uint32_t idx,
+    const feed_clip_stats_t *cs)
+{
+    double  ms, w;
+
+    ms = feed_clip_play_ms(cat, feed_catalog_clip(cat, idx));
+
+    if (cs->impressions == 0 || ms <= 0) {
+        return 0;
+    }
+
+    w = (double) cs->watch_ms / ms / cs->impressions;
+
+    return (uint16_t) (w > 1.5 ? 15000 : w * 10000 + 0.5);
+}
+
+
 /* the shared counters, copied into this worker's index */
 
 static void
@@ -752,6 +776,7 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
             st->shares = buf[i].shares;
             st->skips = buf[i].skips;
             st->stage = buf[i].stage;
+            st->watched = ngx_http_feed_watched(fmcf->catalog, idx, &buf[i]);
             st->trend = (float) feed_trend_value(buf[i].score,
                                                      buf[i].score_time,
                                                      (uint32_t) now,

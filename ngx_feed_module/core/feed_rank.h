@@ -87,6 +87,8 @@ typedef struct {
     uint32_t            skips;
     float               trend;
     uint8_t             stage;
+    uint16_t            watched;          /* time watched per impression,
+                                             x 10000 of the clip's length */
 } feed_clip_stat_t;
 
 

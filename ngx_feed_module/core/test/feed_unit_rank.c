@@ -278,6 +278,7 @@ test_rank_slots(void)
         st->stage = FEED_STAGE_DONE;
         st->impressions = 500;
         st->qualified = 200;
+        st->watched = 4000;
     }
 
     feed_index_stat(ix, 30)->trend = 50;
@@ -503,6 +504,94 @@ test_rank_random(void)
 }
 
 
+/*
+ * The quality part: how much of a clip is watched per impression, not
+ * the qualified views alone; likes count extra; a clip without
+ * impressions has the prior's 0.3.
+ */
+
+static int
+quality_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c,
+    uint32_t n)
+{
+    uint32_t   i;
+    float     *q = data;
+
+    (void) cat;
+
+    for (i = 0; i < n; i++) {
+        q[c[i].clip] = c[i].parts[FEED_PART_QUALITY];
+    }
+
+    return 0;
+}
+
+
+static void
+test_rank_quality(void)
+{
+    int                  r;
+    uint32_t             i, np;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_clip_stat_t    *st;
+    const feed_plugin_t *const  *pl;
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+    float                q[NCLIPS];
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    p.explore_share = 0;
+    p.zeitgeist_share = 0;
+    p.candidates = NCLIPS;
+
+    np = feed_plugins(&pl);
+
+    for (i = 0; i < np; i++) {
+        if (pl[i]->type == FEED_PLUGIN_SOURCE) {
+            p.weight[i] = 0;
+        }
+    }
+
+    r = feed_plugin_find("random", 6, FEED_PLUGIN_SOURCE);
+    CHECK(r >= 0);
+    p.weight[r] = 1;
+
+    for (i = 0; i < NCLIPS; i++) {
+        feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
+        q[i] = -1;
+    }
+
+    for (i = 2; i <= 8; i += 2) {
+        st = feed_index_stat(ix, i);
+        st->impressions = 100;
+        st->qualified = 90;
+        st->watched = (i == 4) ? 2000 : 9000;
+        st->likes = (i == 8) ? 20 : 0;
+    }
+
+    feed_index_stat(ix, 6)->impressions = 0;
+
+    feed_index_refresh(ix, 1764100000, 0);
+    memset(&v, 0, sizeof(v));
+
+    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, quality_hook, q,
+                          it, 10);
+
+    /* (0.9 x 100 + 0.3 x 20) / (100 + 20) and (0.2 x 100 + 6) / 120 */
+
+    CHECK(q[2] > 0.79f && q[2] < 0.81f);
+    CHECK(q[4] > 0.21f && q[4] < 0.22f);
+    CHECK(q[6] > 0.29f && q[6] < 0.31f);
+    CHECK(q[8] > q[2]);
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 static void
 test_rank_index(void)
 {
@@ -616,6 +705,7 @@ feed_unit_rank_tests(void)
     RUN(test_rank_slots);
     RUN(test_rank_hook);
     RUN(test_rank_random);
+    RUN(test_rank_quality);
     RUN(test_rank_index);
     RUN(test_rank_stages);
 }
