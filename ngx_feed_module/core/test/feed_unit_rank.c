@@ -444,15 +444,42 @@ count_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c, uint32_t n)
 }
 
 
+/* the default ranking with the random source alone, and no slots */
+
+static void
+random_only(feed_rank_params_t *p, uint32_t budget)
+{
+    int                          r;
+    uint32_t                     i, np;
+    const feed_plugin_t *const  *pl;
+
+    feed_rank_default_params(p);
+    p->explore_share = 0;
+    p->zeitgeist_share = 0;
+    p->candidates = budget;
+
+    np = feed_plugins(&pl);
+
+    for (i = 0; i < np; i++) {
+        if (pl[i]->type == FEED_PLUGIN_SOURCE) {
+            p->weight[i] = 0;
+        }
+    }
+
+    r = feed_plugin_find("random", 6, FEED_PLUGIN_SOURCE);
+    CHECK(r >= 0);
+    p->weight[r >= 0 ? r : 0] = 1;
+}
+
+
 /* the random source alone: distinct clips, all of them when it may */
 
 static void
 test_rank_random(void)
 {
-    int                  r, k;
-    uint32_t             i, n, np, distinct, budget;
+    int                  k;
+    uint32_t             i, n, distinct, budget;
     feed_item_t          it[FEED_PAGE_MAX];
-    const feed_plugin_t *const  *pl;
     feed_index_t        *ix;
     feed_catalog_t      *cat;
     feed_rank_viewer_t   v;
@@ -466,22 +493,7 @@ test_rank_random(void)
     for (k = 0; k < 2; k++) {
         budget = k ? 40 : NCLIPS;
 
-        feed_rank_default_params(&p);
-        p.explore_share = 0;
-        p.zeitgeist_share = 0;
-        p.candidates = budget;
-
-        np = feed_plugins(&pl);
-
-        for (i = 0; i < np; i++) {
-            if (pl[i]->type == FEED_PLUGIN_SOURCE) {
-                p.weight[i] = 0;
-            }
-        }
-
-        r = feed_plugin_find("random", 6, FEED_PLUGIN_SOURCE);
-        CHECK(r >= 0);
-        p.weight[r] = 1;
+        random_only(&p, budget);
 
         memset(seen, 0, sizeof(seen));
 
@@ -530,11 +542,9 @@ quality_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c,
 static void
 test_rank_quality(void)
 {
-    int                  r;
-    uint32_t             i, np;
+    uint32_t             i;
     feed_item_t          it[FEED_PAGE_MAX];
     feed_clip_stat_t    *st;
-    const feed_plugin_t *const  *pl;
     feed_index_t        *ix;
     feed_catalog_t      *cat;
     feed_rank_viewer_t   v;
@@ -542,22 +552,7 @@ test_rank_quality(void)
     float                q[NCLIPS];
 
     cat = load(&ix);
-    feed_rank_default_params(&p);
-    p.explore_share = 0;
-    p.zeitgeist_share = 0;
-    p.candidates = NCLIPS;
-
-    np = feed_plugins(&pl);
-
-    for (i = 0; i < np; i++) {
-        if (pl[i]->type == FEED_PLUGIN_SOURCE) {
-            p.weight[i] = 0;
-        }
-    }
-
-    r = feed_plugin_find("random", 6, FEED_PLUGIN_SOURCE);
-    CHECK(r >= 0);
-    p.weight[r] = 1;
+    random_only(&p, NCLIPS);
 
     for (i = 0; i < NCLIPS; i++) {
         feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
