@@ -143,7 +143,6 @@ typedef struct {
 } feed_cache_pin_t;
 
 
-static uint64_t feed_cache_mix(uint64_t x);
 static uint64_t feed_cache_pow2(uint64_t n);
 static int feed_cache_layout(feed_cache_hdr_t *h, size_t size,
     size_t max_object, const feed_cache_params_t *p);
@@ -214,31 +213,7 @@ feed_cache_min_size(void)
 uint64_t
 feed_cache_hash(const void *key, size_t len)
 {
-    uint64_t             h;
-    const unsigned char  *p, *end;
-
-    /* FNV-1a, then a finalizer so that every bit of the hash is mixed */
-
-    h = 0xcbf29ce484222325ULL;
-
-    for (p = key, end = p + len; p < end; p++) {
-        h = (h ^ *p) * 0x100000001b3ULL;
-    }
-
-    return feed_cache_mix(h ^ len);
-}
-
-
-static uint64_t
-feed_cache_mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-
-    return x;
+    return feed_hash64(key, len);
 }
 
 
@@ -358,7 +333,7 @@ feed_cache_sum(feed_cache_hdr_t *h)
     s = 0x5bd1e995;
 
     for (w = &h->size, end = &h->sum; w < end; w++) {
-        s = feed_cache_mix(s ^ *w);
+        s = feed_mix64(s ^ *w);
     }
 
     return s;
@@ -828,7 +803,7 @@ feed_cache_count(feed_cache_hdr_t *h, uint64_t hash)
         }
     }
 
-    bit = feed_cache_mix(hash ^ 0x9e3779b97f4a7c15ULL);
+    bit = feed_mix64(hash ^ 0x9e3779b97f4a7c15ULL);
     b1 = bit & (h->door_bits - 1);
     b2 = (bit >> 32) & (h->door_bits - 1);
 
@@ -844,7 +819,7 @@ feed_cache_count(feed_cache_hdr_t *h, uint64_t hash)
 
     for (i = 0; i < FEED_CACHE_ROWS; i++) {
         idx[i] = i * h->width
-                 + (feed_cache_mix(hash + i * 0x9e3779b97f4a7c15ULL)
+                 + (feed_mix64(hash + i * 0x9e3779b97f4a7c15ULL)
                     & (h->width - 1));
         c = (w[idx[i] / 16] >> (idx[i] % 16 * 4)) & 15;
 
@@ -875,7 +850,7 @@ feed_cache_estimate(feed_cache_hdr_t *h, uint64_t hash)
     door = (uint64_t *) ((unsigned char *) h + h->door);
     w = (uint64_t *) ((unsigned char *) h + h->sketch);
 
-    bit = feed_cache_mix(hash ^ 0x9e3779b97f4a7c15ULL);
+    bit = feed_mix64(hash ^ 0x9e3779b97f4a7c15ULL);
     b1 = bit & (h->door_bits - 1);
     b2 = (bit >> 32) & (h->door_bits - 1);
 
@@ -889,7 +864,7 @@ feed_cache_estimate(feed_cache_hdr_t *h, uint64_t hash)
 
     for (i = 0; i < FEED_CACHE_ROWS; i++) {
         idx = i * h->width
-              + (feed_cache_mix(hash + i * 0x9e3779b97f4a7c15ULL)
+              + (feed_mix64(hash + i * 0x9e3779b97f4a7c15ULL)
                  & (h->width - 1));
         c = (w[idx / 16] >> (idx % 16 * 4)) & 15;
 

@@ -74,7 +74,6 @@ static int feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat);
 static uint32_t feed_index_closest(const feed_index_t *ix, const float *v,
     float norm);
 static int feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat);
-static uint64_t feed_index_next(uint64_t *s);
 static int feed_index_cmp_u64(const void *a, const void *b);
 
 
@@ -93,19 +92,6 @@ feed_name_hash(const char *s)
     h = (uint32_t) feed_cache_hash(s, strlen(s));
 
     return h ? h : 1;
-}
-
-
-static uint64_t
-feed_index_next(uint64_t *s)
-{
-    uint64_t  z;
-
-    z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-
-    return z ^ (z >> 31);
 }
 
 
@@ -391,7 +377,7 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
 
     if (ix->n > ns) {
         for (i = ns; i < ix->n; i++) {
-            j = (uint32_t) (feed_index_next(&ix->rng) % (i + 1));
+            j = (uint32_t) (feed_next64(&ix->rng) % (i + 1));
             if (j < ns) {
                 sample[j] = i;
             }
@@ -399,7 +385,7 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
     }
 
     for (i = ns; i > 1; i--) {
-        j = (uint32_t) (feed_index_next(&ix->rng) % i);
+        j = (uint32_t) (feed_next64(&ix->rng) % i);
         c = sample[i - 1];
         sample[i - 1] = sample[j];
         sample[j] = c;

@@ -222,13 +222,7 @@ feed_rank_now(feed_rank_t *rk)
 uint64_t
 feed_rank_random(feed_rank_t *rk)
 {
-    uint64_t  z;
-
-    z = (rk->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-
-    return z ^ (z >> 31);
+    return feed_next64(&rk->rng);
 }
 
 
@@ -997,14 +991,7 @@ feed_stage_next(uint8_t stage, uint32_t impressions, uint32_t qualified,
 static double
 feed_uniform_sample(uint64_t *rng)
 {
-    uint64_t  z;
-
-    z = (*rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-
-    return ((double) (z >> 11) + 0.5) / 9007199254740992.0;
+    return ((double) (feed_next64(rng) >> 11) + 0.5) / 9007199254740992.0;
 }
 
 

@@ -109,7 +109,6 @@ typedef char feed_state_sound_size_is_24[
     sizeof(feed_sound_stats_t) == 24 ? 1 : -1];
 
 
-static uint64_t feed_state_mix(uint64_t x);
 static uint64_t feed_state_table_bytes(uint64_t cap, uint64_t rec_size);
 static int feed_state_layout(feed_state_hdr_t *h, size_t size,
     const feed_state_params_t *p);
@@ -163,31 +162,7 @@ feed_state_viewer_size(void)
 uint64_t
 feed_state_hash(const void *p, size_t len)
 {
-    uint64_t             h;
-    const unsigned char  *c, *end;
-
-    /* FNV-1a, then a finalizer so that every bit of the hash is mixed */
-
-    h = 0xcbf29ce484222325ULL;
-
-    for (c = p, end = c + len; c < end; c++) {
-        h = (h ^ *c) * 0x100000001b3ULL;
-    }
-
-    return feed_state_mix(h ^ len);
-}
-
-
-static uint64_t
-feed_state_mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-
-    return x;
+    return feed_hash64(p, len);
 }
 
 
@@ -303,7 +278,7 @@ feed_state_sum(feed_state_hdr_t *h)
     s = 0x5bd1e995;
 
     for (w = &h->size, end = &h->sum; w < end; w++) {
-        s = feed_state_mix(s ^ *w);
+        s = feed_mix64(s ^ *w);
     }
 
     return s;
@@ -340,9 +315,9 @@ feed_state_init(void *region, size_t size, const feed_state_params_t *p)
 
     (void) clock_gettime(CLOCK_REALTIME, &ts);
 
-    seed = feed_state_mix((uint64_t) ts.tv_sec * 1000000000ULL
+    seed = feed_mix64((uint64_t) ts.tv_sec * 1000000000ULL
                           + (uint64_t) ts.tv_nsec);
-    seed = feed_state_mix(seed ^ (uint64_t) getpid()
+    seed = feed_mix64(seed ^ (uint64_t) getpid()
                           ^ (uint64_t) (uintptr_t) region);
 
     h->seed = seed;
@@ -507,7 +482,7 @@ feed_state_tag(feed_state_hdr_t *h, unsigned t, const void *key)
         memcpy(&k, key, 8);
     }
 
-    return (uint32_t) feed_state_mix(k ^ h->seed ^ t);
+    return (uint32_t) feed_mix64(k ^ h->seed ^ t);
 }
 
 
@@ -1185,7 +1160,7 @@ feed_viewer_bits(uint64_t clip_hash, uint32_t bit[FEED_STATE_SEEN_K])
     unsigned  i;
     uint64_t  x;
 
-    x = feed_state_mix(clip_hash ^ 0x9e3779b97f4a7c15ULL);
+    x = feed_mix64(clip_hash ^ 0x9e3779b97f4a7c15ULL);
 
     for (i = 0; i < FEED_STATE_SEEN_K; i++) {
         bit[i] = (uint32_t) (x >> (i * 21)) % FEED_STATE_SEEN_BITS;
