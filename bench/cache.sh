@@ -70,8 +70,8 @@ MODULE=${MODULE:-build/ngx_http_feed_module.so}
 NGINX=${NGINX:-/usr/sbin/nginx}
 PORT=${PORT:-}
 
-die() { echo "cache.sh: $*" >&2; exit 1; }
-log() { echo "cache.sh: $*" >&2; }
+BENCH=cache.sh
+. "$ROOT/bench/lib.sh"
 
 for v in DURATION ROUNDS CONNS THREADS WARMUP CLIPS OVH_ZONE; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
@@ -84,14 +84,6 @@ done
 [[ $ZONE =~ ^[0-9]+[mMgG]$ ]] || die "ZONE must be like 256m, not '$ZONE'"
 
 # Relative paths: the caller's directory first, then the repository.
-
-resolve() {
-    case $1 in
-    /*) echo "$1" ;;
-    *)  if [[ -e $ORIG_PWD/$1 ]]; then echo "$ORIG_PWD/$1"
-        else echo "$ROOT/$1"; fi ;;
-    esac
-}
 
 MODULE=$(resolve "$MODULE")
 if [[ $NGINX == */* ]]; then NGINX=$(resolve "$NGINX"); fi
@@ -126,62 +118,8 @@ OVH_BYTES=$((OVH_ZONE * 1024 * 1024))
 # ---------------------------------------------------------------------------
 # Work directory and cleanup
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/feed-cache.XXXXXX")
-NGINX_PID=
-WRK_PID=
-
-stop_nginx() {
-    local pid=$NGINX_PID i
-
-    [[ -n $pid ]] || return 0
-    NGINX_PID=
-
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -QUIT "$pid" 2>/dev/null || true
-
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-
-        if kill -0 "$pid" 2>/dev/null; then
-            log "nginx did not stop gracefully, killing it"
-            pkill -KILL -P "$pid" 2>/dev/null || true
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    if [[ -n ${WRK_PID:-} ]]; then
-        kill "$WRK_PID" 2>/dev/null || true
-        wait "$WRK_PID" 2>/dev/null || true
-    fi
-
-    stop_nginx
-
-    if [[ $KEEP == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-
-trap cleanup EXIT
-trap 'echo >&2; log "interrupted"; exit 130' INT TERM
-
-# nginx workers may run as an unprivileged user when started as root
-
-chmod 755 "$WORK"
-umask 022
+bench_workdir feed-cache
 mkdir -p "$WORK/media" "$WORK/tmp"
-
-# a private copy of the module: a rebuild in place would crash the workers
-
-cp "$MODULE" "$WORK/module.so"
-MODULE_SHA=$(sha256sum "$WORK/module.so" | cut -c1-12)
 
 # ---------------------------------------------------------------------------
 # Catalog and media
@@ -273,10 +211,6 @@ EOF
 # ---------------------------------------------------------------------------
 # nginx
 
-port_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 if [[ -z $PORT ]]; then
     for ((p = 18180; p < 18280; p++)); do
         if port_free "$p"; then PORT=$p; break; fi
@@ -287,23 +221,6 @@ else
 fi
 
 BASE=http://127.0.0.1:$PORT
-
-# temp paths compiled into nginx may not exist here: move them all
-
-temp_paths() {
-    local conf kind
-
-    conf=$("$NGINX" -V 2>&1)
-
-    for kind in client_body proxy fastcgi uwsgi scgi; do
-        if [[ $kind != client_body \
-              && $conf == *--without-http_${kind}_module* ]]
-        then
-            continue
-        fi
-        printf '    %s_temp_path %s;\n' "$kind" "$WORK/tmp/$kind"
-    done
-}
 
 # the overhead zones: OVH_ZONE MiB each, admission off, filled inline
 #   o64k     64 KiB objects, objects=N: enough index slots for the ring
@@ -497,18 +414,6 @@ CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # CPU time used so far by the nginx workers, in clock ticks (user + system)
 
-worker_ticks() {
-    local pid stat sum=0 f
-
-    for pid in $(pgrep -P "$NGINX_PID"); do
-        stat=$(<"/proc/$pid/stat") 2>/dev/null || continue
-        read -ra f <<<"${stat##*) }"
-        ((sum += f[11] + f[12]))
-    done
-
-    echo "$sum"
-}
-
 # run_wrk PREFIX SIZE SECONDS: wrk rotating through the CLIPS URLs of SIZE
 # under PREFIX; sets RPS, NREQ and CPU (worker CPU microseconds per
 # request); fails on non-2xx responses
@@ -587,13 +492,6 @@ run_side() {
     fi
 
     ((HITS_CHECKED += dh))
-}
-
-median() {
-    printf '%s\n' "$@" | sort -g | awk '
-        { v[NR] = $1 }
-        END { if (NR % 2) print v[(NR + 1) / 2]
-              else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 fmt_int() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
@@ -759,16 +657,18 @@ WARM_FILLS=${CNT[fills]}
 
 check_bodies "after warming"
 
-# a range of a hit, both ways
+# a range of a hit, both ways (of the last clip: CLIPS may be 1)
+
+RANGE_CLIP=$(printf 'hit-512k-%02d' $((CLIPS - 1)))
 
 for side in pin copy; do
-    get "$BASE/$side/hit-512k-03/720p/1.m4s" "$WORK/body" "$WORK/hdr" \
+    get "$BASE/$side/$RANGE_CLIP/720p/1.m4s" "$WORK/body" "$WORK/hdr" \
         -r 1000-70999
     [[ $CODE == 206 && $XCACHE == HIT ]] \
         || die "range on /$side/: HTTP $CODE, X-Cache '$XCACHE'," \
                "expected 206 HIT"
     if [[ $(wc -c <"$WORK/body") != 70000 ]] \
-       || ! cmp -s -i 1000:0 -n 70000 "$WORK/media/hit-512k-03/720p/1.m4s" \
+       || ! cmp -s -i 1000:0 -n 70000 "$WORK/media/$RANGE_CLIP/720p/1.m4s" \
                 "$WORK/body"
     then
         die "range on /$side/: other bytes than the file's"

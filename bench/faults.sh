@@ -45,8 +45,8 @@ MODULE=${MODULE:-build/ngx_http_feed_module.so}
 KEEP=${KEEP:-0}
 FX=$ROOT/t/fixtures
 
-die() { echo "faults.sh: $*" >&2; exit 1; }
-log() { echo "faults.sh: $*" >&2; }
+BENCH=faults.sh
+. "$ROOT/bench/lib.sh"
 
 for v in RELOADS RELOAD_SECS KILL_SECS CONNS THREADS PORT; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
@@ -58,29 +58,8 @@ for tool in wrk curl perl; do
     command -v "$tool" >/dev/null || die "$tool is needed"
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/feed-faults.XXXXXX")
-MASTER=
-
-cleanup() {
-    if [[ -n $MASTER ]] && kill -0 "$MASTER" 2>/dev/null; then
-        kill -QUIT "$MASTER" 2>/dev/null || true
-        sleep 0.5
-        kill -KILL "$MASTER" 2>/dev/null || true
-    fi
-    wait 2>/dev/null || true
-
-    if [[ $KEEP == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-
-trap cleanup EXIT
-
-chmod 755 "$WORK"
+bench_workdir feed-faults
 mkdir -p "$WORK/conf" "$WORK/logs"
-cp "$MODULE" "$WORK/module.so"
 cp "$FX/remix.jsonl" "$WORK/catalog.jsonl"
 
 cat >"$WORK/conf/nginx.conf" <<EOF
@@ -113,7 +92,7 @@ EOF
 
 "$NGINX" -p "$WORK/" -c "$WORK/conf/nginx.conf" -g 'daemon off;' \
     >"$WORK/logs/stdout.log" 2>&1 &
-MASTER=$!
+NGINX_PID=$!
 
 URL="http://127.0.0.1:$PORT"
 
@@ -175,7 +154,7 @@ probe() {
 wrk_start() {   # wrk_start SECS FILE
     wrk -t"$THREADS" -c"$CONNS" -d"$1s" -s "$WORK/mix.lua" "$URL" \
         >"$2" 2>&1 &
-    WRK=$!
+    WRK_PID=$!
 }
 
 # "requests failed" from a wrk report: non-2xx plus socket errors
@@ -197,14 +176,15 @@ metric() {      # metric NAME: its value from the metrics, 0 if absent
 }
 
 workers() {
-    ps -eo pid,ppid,args | awk -v m="$MASTER" \
+    ps -eo pid,ppid,args | awk -v m="$NGINX_PID" \
         '$2 == m && /worker process/ { print $1 }'
 }
 
 # warm: the cache and some viewers
 
 wrk_start 3 "$WORK/warm.txt"
-wait "$WRK"
+wait "$WRK_PID"
+WRK_PID=
 
 RESULTS=()
 FAILED=0
@@ -222,11 +202,12 @@ step=$(awk -v s="$RELOAD_SECS" -v n="$RELOADS" 'BEGIN { printf "%.2f", (s - 3) /
 done_reloads=0
 
 for ((i = 0; i < RELOADS; i++)); do
-    kill -HUP "$MASTER" && done_reloads=$((done_reloads + 1))
+    kill -HUP "$NGINX_PID" && done_reloads=$((done_reloads + 1))
     sleep "$step"
 done
 
-wait "$WRK"
+wait "$WRK_PID"
+WRK_PID=
 read -r total bad < <(wrk_result "$WORK/reload.txt")
 objects1=$(metric 'feed_cache_objects{zone="hot"}')
 viewers1=$(metric feed_viewers)
@@ -247,12 +228,13 @@ wrk_start 6 "$WORK/corrupt.txt"
 sleep 1
 before=$(grep -c emerg "$WORK/logs/error.log" || true)
 printf '{"id":"broken", "renditions": [\n' >"$WORK/catalog.jsonl"
-kill -HUP "$MASTER"
+kill -HUP "$NGINX_PID"
 sleep 2
 after=$(grep -c emerg "$WORK/logs/error.log" || true)
 code=$(curl -s -o /dev/null -w '%{http_code}' \
        "$URL$(head -1 "$WORK/paths.txt")")
-wait "$WRK"
+wait "$WRK_PID"
+WRK_PID=
 cp "$WORK/catalog.good" "$WORK/catalog.jsonl"
 read -r total bad < <(wrk_result "$WORK/corrupt.txt")
 
@@ -275,7 +257,8 @@ for ((i = 0; i < KILL_SECS - 1; i++)); do
     kill -KILL "$victim" 2>/dev/null && kills=$((kills + 1))
 done
 
-wait "$WRK"
+wait "$WRK_PID"
+WRK_PID=
 sleep 0.5
 respawned=$(grep -c 'exited on signal 9' "$WORK/logs/error.log" || true)
 nworkers=$(workers | wc -l)

@@ -63,8 +63,8 @@ PY=${PYTHON:-python3}
 export PYTHONDONTWRITEBYTECODE=1     # no __pycache__ in the tree
 SIM=$ROOT/bench/feed-sim
 
-die() { echo "feed-quality.sh: $*" >&2; exit 1; }
-log() { echo "feed-quality.sh: $*" >&2; }
+BENCH=feed-quality.sh
+. "$ROOT/bench/lib.sh"
 
 for v in VIEWERS CLIPS NEW_CLIPS SESSIONS PAGES PAGE_SIZE SEED \
          TREND_HALF_LIFE; do

@@ -45,8 +45,8 @@ MODULE=${MODULE:-build/ngx_http_feed_module.so}
 KEEP=${KEEP:-0}
 BUILD=${BUILD:-build}
 
-die() { echo "feed.sh: $*" >&2; exit 1; }
-log() { echo "feed.sh: $*" >&2; }
+BENCH=feed.sh
+. "$ROOT/bench/lib.sh"
 
 for v in CLIPS VIEWERS DURATION ROUNDS CONNS THREADS PORT; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
@@ -57,29 +57,8 @@ for tool in wrk curl cc; do
     command -v "$tool" >/dev/null || die "$tool is needed"
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/feed-bench.XXXXXX")
-NGINX_PID=
-
-cleanup() {
-    if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-        kill -QUIT "$NGINX_PID" 2>/dev/null || true
-        sleep 0.5
-        kill -KILL "$NGINX_PID" 2>/dev/null || true
-        wait "$NGINX_PID" 2>/dev/null || true
-    fi
-
-    if [[ $KEEP == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-
-trap cleanup EXIT
-
-chmod 755 "$WORK"
+bench_workdir feed-bench
 mkdir -p "$WORK/conf" "$WORK/logs"
-cp "$MODULE" "$WORK/module.so"
 
 # the catalog
 
@@ -211,8 +190,6 @@ run() {     # run SCRIPT PATH: prints "req/s p99_ms non2xx"
         /Non-2xx/ { bad = $4 }
         END { printf "%s %s %d\n", rps, p99, bad }' <<<"$out"
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A RPS P99
 

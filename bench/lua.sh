@@ -37,8 +37,8 @@ MODULE=${MODULE:-build/ngx_http_feed_module.so}
 KEEP=${KEEP:-0}
 BUILD=${BUILD:-build}
 
-die() { echo "lua.sh: $*" >&2; exit 1; }
-log() { echo "lua.sh: $*" >&2; }
+BENCH=lua.sh
+. "$ROOT/bench/lib.sh"
 
 for v in CLIPS VIEWERS DURATION ROUNDS CONNS THREADS CANDIDATES PORT; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
@@ -49,36 +49,8 @@ for tool in wrk curl cc; do
     command -v "$tool" >/dev/null || die "$tool is needed"
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lua-bench.XXXXXX")
-NGINX_PID=
-
-stop_nginx() {
-    if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-        kill -QUIT "$NGINX_PID" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$NGINX_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$NGINX_PID" 2>/dev/null || true
-        wait "$NGINX_PID" 2>/dev/null || true
-    fi
-    NGINX_PID=
-}
-
-cleanup() {
-    stop_nginx
-    if [[ $KEEP == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-
-trap cleanup EXIT
-
-chmod 755 "$WORK"
+bench_workdir lua-bench
 mkdir -p "$WORK/conf" "$WORK/logs"
-cp "$MODULE" "$WORK/module.so"
 
 if [[ ! -x $BUILD/gen-catalog || tools/gen-catalog.c -nt $BUILD/gen-catalog ]]
 then
@@ -143,8 +115,6 @@ run() {     # run PATH: prints "req/s non2xx"
     awk '/Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $4 }
          END { printf "%s %d\n", rps, bad }' <<<"$out"
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A RPS FAILS
 

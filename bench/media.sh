@@ -53,8 +53,8 @@ MODULE=${MODULE:-build/ngx_http_feed_module.so}
 NGINX=${NGINX:-/usr/sbin/nginx}
 PORT=${PORT:-}
 
-die() { echo "media.sh: $*" >&2; exit 1; }
-log() { echo "media.sh: $*" >&2; }
+BENCH=media.sh
+. "$ROOT/bench/lib.sh"
 
 for v in DURATION ROUNDS CONNS THREADS WARMUP; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
@@ -64,14 +64,6 @@ done
 ((THREADS >= 1 && CONNS >= THREADS)) || die "need CONNS >= THREADS >= 1"
 
 # Relative paths: the caller's directory first, then the repository.
-
-resolve() {
-    case $1 in
-    /*) echo "$1" ;;
-    *)  if [[ -e $ORIG_PWD/$1 ]]; then echo "$ORIG_PWD/$1"
-        else echo "$ROOT/$1"; fi ;;
-    esac
-}
 
 MODULE=$(resolve "$MODULE")
 if [[ $NGINX == */* ]]; then NGINX=$(resolve "$NGINX"); fi
@@ -88,62 +80,8 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 # ---------------------------------------------------------------------------
 # Work directory and cleanup
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/feed-bench.XXXXXX")
-NGINX_PID=
-
-stop_nginx() {
-    local pid=$NGINX_PID i
-
-    [[ -n $pid ]] || return 0
-    NGINX_PID=
-
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -QUIT "$pid" 2>/dev/null || true
-
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-
-        if kill -0 "$pid" 2>/dev/null; then
-            log "nginx did not stop gracefully, killing it"
-            pkill -KILL -P "$pid" 2>/dev/null || true
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    if [[ -n ${WRK_PID:-} ]]; then
-        kill "$WRK_PID" 2>/dev/null || true
-        wait "$WRK_PID" 2>/dev/null || true
-    fi
-
-    stop_nginx
-
-    if [[ $KEEP == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-
-trap cleanup EXIT
-trap 'echo >&2; log "interrupted"; exit 130' INT TERM
-
-# nginx workers may run as an unprivileged user when started as root
-
-chmod 755 "$WORK"
-umask 022
+bench_workdir feed-bench
 mkdir -p "$WORK/media" "$WORK/tmp"
-
-# nginx maps the module file: a rebuild that rewrites it in place while
-# the benchmark runs would crash the workers, so load a private copy
-
-cp "$MODULE" "$WORK/module.so"
-MODULE_SHA=$(sha256sum "$WORK/module.so" | cut -c1-12)
 
 # ---------------------------------------------------------------------------
 # Catalog and media
@@ -226,10 +164,6 @@ mkdir -p "$WORK/media/$PL_CLIP/720p"
 # ---------------------------------------------------------------------------
 # nginx
 
-port_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 if [[ -z $PORT ]]; then
     for ((p = 18080; p < 18180; p++)); do
         if port_free "$p"; then PORT=$p; break; fi
@@ -240,23 +174,6 @@ else
 fi
 
 BASE=http://127.0.0.1:$PORT
-
-# temp paths compiled into nginx may not exist here: move them all
-
-temp_paths() {
-    local conf kind
-
-    conf=$("$NGINX" -V 2>&1)
-
-    for kind in client_body proxy fastcgi uwsgi scgi; do
-        if [[ $kind != client_body \
-              && $conf == *--without-http_${kind}_module* ]]
-        then
-            continue
-        fi
-        printf '    %s_temp_path %s;\n' "$kind" "$WORK/tmp/$kind"
-    done
-}
 
 write_conf() {
     local signed=$1 conf=$WORK/nginx-$1.conf secret=
@@ -363,27 +280,10 @@ fetch() {
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-# CPU time used so far by the nginx workers, in clock ticks (user + system;
-# /proc/PID/stat fields 14 and 15, counted after the ")" of the name)
-
-worker_ticks() {
-    local pid stat sum=0 f
-
-    for pid in $(pgrep -P "$NGINX_PID"); do
-        stat=$(<"/proc/$pid/stat") 2>/dev/null || continue
-        read -ra f <<<"${stat##*) }"
-        ((sum += f[11] + f[12]))
-    done
-
-    echo "$sum"
-}
-
 # run_wrk URL SECONDS: sets RPS (requests/s), TPS (bytes/s) and CPU (worker
 # CPU microseconds per request); fails on non-2xx responses.  wrk runs in
 # the background of this shell and is waited for, so that Ctrl-C reaches
 # the trap at once (wrk itself catches SIGINT and exits normally).
-
-WRK_PID=
 
 run_wrk() {
     local out rc errs nreq t0 t1
@@ -426,13 +326,6 @@ run_wrk() {
 
     CPU=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$nreq" \
               'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
-}
-
-median() {
-    printf '%s\n' "$@" | sort -g | awk '
-        { v[NR] = $1 }
-        END { if (NR % 2) print v[(NR + 1) / 2]
-              else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 fmt_int() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
