@@ -66,6 +66,7 @@ static void ngx_http_feed_index_cleanup(void *data);
 /* a manifest item's JSON beyond its URLs and token, as a rule */
 #define NGX_HTTP_FEED_ITEM_ROOM  2048
 
+
 static ngx_event_t   ngx_http_feed_timer_event;
 static ngx_msec_t    ngx_http_feed_last_watch;
 
