@@ -751,11 +751,18 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
     uint32_t                cursor, i, n, idx;
     feed_clip_stat_t       *st;
     feed_clip_stats_t       buf[NGX_HTTP_FEED_COPY];
+    feed_state_stats_t      zs;
     ngx_http_feed_state_t  *state;
 
     state = fmcf->state;
     now = ngx_time();
     cursor = 0;
+
+    ngx_shmtx_lock(&state->shpool->mutex);
+    feed_state_stats_locked(state->region, &zs);
+    ngx_shmtx_unlock(&state->shpool->mutex);
+
+    feed_index_set_audience(fmcf->index, (uint32_t) zs.viewers);
 
     do {
         ngx_shmtx_lock(&state->shpool->mutex);

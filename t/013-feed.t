@@ -56,7 +56,7 @@ Cache-Control: no-store
 --- raw_response_headers_like eval
 qr/Set-Cookie: $::Cookie\r\n/
 --- response_body_like eval
-qr/\A\{"page":1,"count":10,"items":\[\{"id":"t\d-\d+","position":0,"master":"\/v\/t\d-\d+\/master\.m3u8\?token=\d+\.[A-Za-z0-9_-]{43}","prefetch":\["\/v\/t\d-\d+\/144p\/init\.mp4\?token=[^"]+","\/v\/t\d-\d+\/144p\/0\.m4s\?token=[^"]+"\],"duration":3,"creator":"c\d+","sound":"s\d+","caption":"clip t\d-\d+","tags":\["topic\d"\],"lineage":null,"reason":"(personal|zeitgeist|explore|remix|random)","score":-?[\d.]+,"parts":\{"similarity":[-\d.]+,"quality":[\d.]+,"freshness":[\d.]+,"trending":[\d.]+,"explore":[\d.]+,"lineage":[\d.]+,"creator":[\d.]+\},"impression":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}"\}(,\{[^\n]+\})*\]\}\n\z/
+qr/\A\{"page":1,"count":10,"items":\[\{"id":"t\d-\d+","position":0,"master":"\/v\/t\d-\d+\/master\.m3u8\?token=\d+\.[A-Za-z0-9_-]{43}","prefetch":\["\/v\/t\d-\d+\/144p\/init\.mp4\?token=[^"]+","\/v\/t\d-\d+\/144p\/0\.m4s\?token=[^"]+"\],"duration":3,"creator":"c\d+","sound":"s\d+","caption":"clip t\d-\d+","tags":\["topic\d"\],"lineage":null,"reason":"(personal|zeitgeist|explore|remix|random)","score":-?[\d.]+,"parts":\{"similarity":[-\d.]+,"quality":[\d.]+,"freshness":[\d.]+,"trending":[\d.]+,"explore":[\d.]+,"lineage":[\d.]+,"creator":[\d.]+,"reach":-?[\d.]+\},"impression":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}"\}(,\{[^\n]+\})*\]\}\n\z/
 
 
 

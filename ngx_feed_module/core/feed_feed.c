@@ -42,7 +42,7 @@ static const char  *feed_reasons[FEED_REASONS] = {
 
 #define feed_part_list(part)                                                  \
     part("similarity") part("quality") part("freshness") part("trending")   \
-    part("explore") part("lineage") part("creator")
+    part("explore") part("lineage") part("creator") part("reach")
 
 #define feed_part_name_(name)  name,
 #define feed_part_key_(name)   { ",\"" name "\":", sizeof(name) + 3 },
@@ -970,7 +970,13 @@ feed_event_effect(const feed_event_t *ev, const feed_catalog_t *cat,
     fx->completed = watch >= 0.9 * dur || ev->loops > 0;
     fx->fast_skip = ev->skip && watch < (dur / 4 < 2000 ? dur / 4 : 2000);
 
-    fx->trend = fx->qualified + fx->completed + (ev->loops > 0)
+    /*
+     * Rising is what viewers do with a clip, not how often it is shown:
+     * a qualified view alone adds nothing, or the clips the zeitgeist
+     * slots show would keep rising because they are shown.
+     */
+
+    fx->trend = fx->completed + (ev->loops > 0)
                 + 2.0 * ev->like + 3.0 * ev->share;
 
     ratio = watch / dur;

@@ -63,6 +63,7 @@ struct feed_index_s {
     uint32_t           *fresh_tmp;
     uint32_t            nfresh;
     uint32_t            count[FEED_FRESH_KEYS + 1];
+    uint32_t            audience;    /* viewers in the state zone */
 };
 
 
@@ -980,6 +981,22 @@ feed_index_remixes(const feed_index_t *ix, uint32_t clip,
     *list = ix->remixes + ix->remix_off[clip];
 
     return ix->remix_off[clip + 1] - ix->remix_off[clip];
+}
+
+
+/* the viewers the state zone holds, as of the last copy of the counters */
+
+void
+feed_index_set_audience(feed_index_t *ix, uint32_t viewers)
+{
+    ix->audience = viewers;
+}
+
+
+uint32_t
+feed_index_audience(const feed_index_t *ix)
+{
+    return ix->audience;
 }
 
 

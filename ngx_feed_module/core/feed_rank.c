@@ -12,6 +12,7 @@
 
 #define FEED_SHORTLIST       64      /* candidates the page is chosen from */
 #define FEED_TOP_UP_LOOK     4096    /* clips a short pool's top-up walks */
+#define FEED_RISING_TOP      10      /* what a zeitgeist slot takes first */
 #define FEED_SLOT_PERSONAL   0
 #define FEED_SLOT_EXPLORE    1
 #define FEED_SLOT_ZEITGEIST  2
@@ -30,6 +31,7 @@ struct feed_rank_s {
     uint32_t                    stride;
     uint32_t                    dim;
     uint32_t                    n;
+    uint32_t                    reach;      /* the reach scorer is on */
     feed_cand_t                 c[FEED_CAND_MAX];
 };
 
@@ -49,6 +51,7 @@ extern const feed_plugin_t  feed_score_trending;
 extern const feed_plugin_t  feed_score_explore;
 extern const feed_plugin_t  feed_score_lineage;
 extern const feed_plugin_t  feed_score_creator;
+extern const feed_plugin_t  feed_score_reach;
 
 
 /* the registry: a new source, filter or scorer is one file and one line */
@@ -69,6 +72,7 @@ static const feed_plugin_t *const  feed_registry[] = {
     &feed_score_explore,
     &feed_score_lineage,
     &feed_score_creator,
+    &feed_score_reach,
 };
 
 #define FEED_NPLUGINS  (sizeof(feed_registry) / sizeof(feed_registry[0]))
@@ -85,6 +89,8 @@ static void feed_rank_heap_up(uint64_t *h, uint32_t i);
 static void feed_rank_heap_down(uint64_t *h, uint32_t n);
 static int feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c,
     uint32_t creator, uint32_t sound);
+static float feed_rank_spread(feed_rank_t *rk, const feed_cand_t *c);
+static void feed_rank_rising(feed_rank_t *rk);
 static double feed_gamma_sample(uint64_t *rng, double a);
 static double feed_normal_sample(uint64_t *rng);
 static double feed_uniform_sample(uint64_t *rng);
@@ -125,8 +131,8 @@ feed_rank_default_params(feed_rank_params_t *p)
 
     p->page = 10;
     p->candidates = 150;
-    p->explore_share = 0.05f;
-    p->zeitgeist_share = 0.05f;
+    p->explore_share = 0.04f;
+    p->zeitgeist_share = 0.04f;
     p->diversity = 0.3f;
     p->freshness_halflife = 2 * 86400;
     p->trend_halflife = 3600;
@@ -356,6 +362,54 @@ feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c, uint32_t creator,
 
 
 /*
+ * What a reserved slot makes of a clip's reach: the share of viewers not
+ * shown it yet, squared (a clip half the viewers have seen counts a
+ * quarter), so that the slots' clips, which every viewer's feed offers
+ * alike, are spread over viewers; 1 while the reach scorer is off.
+ */
+
+static float
+feed_rank_spread(feed_rank_t *rk, const feed_cand_t *c)
+{
+    float  r;
+
+    if (!rk->reach) {
+        return 1;
+    }
+
+    r = 1 + c->parts[FEED_PART_REACH];
+
+    return r * r;
+}
+
+
+/*
+ * The clips rising most that the viewer has not been shown: the first
+ * FEED_RISING_TOP of the trending list still candidates after the
+ * filters (the trending source proposes the top of the list first).
+ */
+
+static void
+feed_rank_rising(feed_rank_t *rk)
+{
+    uint32_t            i, n, k;
+    const uint32_t     *list;
+    feed_index_clip_t  *rec;
+
+    n = feed_index_trending(rk->ix, &list);
+
+    for (i = 0, k = 0; i < n && k < FEED_RISING_TOP; i++) {
+        rec = feed_index_rec(rk->ix, list[i]);
+
+        if (rec->mark == (uint16_t) rk->gen && !rk->c[rec->pos].dropped) {
+            rk->c[rec->pos].rising = 1;
+            k++;
+        }
+    }
+}
+
+
+/*
  * A listing's candidates: every clip with the sound (by name: two names
  * may share a hash), or every remix of the clip, the newest first, as
  * many as a ranking holds.
@@ -567,6 +621,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint32_t              filters[FEED_NPLUGINS], scorers[FEED_NPLUGINS];
     uint32_t              nfilters, nscorers, alive, round;
     uint8_t               kind[FEED_PAGE_MAX];
+    uint32_t              pass, npass;
     feed_cand_t          *c, *best;
     feed_rank_t          *rk;
     static feed_rank_t    rank;     /* one ranking at a time per process */
@@ -658,6 +713,10 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                    && p->weight[i] >= 0)
         {
             scorers[nscorers++] = i;
+        }
+
+        if (feed_registry[i] == &feed_score_reach) {
+            rk->reach = p->weight[i] >= 0;
         }
     }
 
@@ -779,10 +838,11 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
     /*
      * Rising clips evenly along the viewer's feed rather than by chance
-     * on each page: a slot wherever share x (items served before it + 1/2)
-     * passes a whole number, so one every 1/share items however the
-     * pages fall (at 0.05, one every other page of 10: every short
-     * session has one), never a page's first slot.
+     * on each page: a slot wherever share x (items served before it + 1)
+     * + 0.8 passes a whole number, so one every 1/share items however
+     * the pages fall, the first early on a newcomer's first page (at
+     * 0.04: items 5, 30, 55 and so on: every session of three pages of
+     * 10 has one or two), never a page's first slot.
      */
 
     zs = (uint64_t) ((double) p->zeitgeist_share * 1000000 + 0.5);
@@ -790,7 +850,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     for (i = 0; i < n && !v->only && zs > 0; i++) {
         at = (uint64_t) v->position + i;
 
-        if (((at + 1) * zs + 500000) / 1000000 > (at * zs + 500000) / 1000000)
+        if (((at + 1) * zs + 800000) / 1000000 > (at * zs + 800000) / 1000000)
         {
             j = (i == 0 && n > 1) ? 1 : i;
             kind[j] = FEED_SLOT_ZEITGEIST;
@@ -819,12 +879,24 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     sound = v->last_sound;
     m = 0;
 
+    if (!v->only) {
+        feed_rank_rising(rk);
+    }
+
     for (i = 0; i < n; i++) {
         best = NULL;
         best_u = -1e30f;
         slot = kind[i];
 
-        if (slot == FEED_SLOT_EXPLORE || slot == FEED_SLOT_ZEITGEIST) {
+        /*
+         * Reserved slots: a fresh clip; a rising clip, of the top of the
+         * list first, then of any of it
+         */
+
+        npass = slot == FEED_SLOT_EXPLORE ? 1
+                : slot == FEED_SLOT_ZEITGEIST ? 2 : 0;
+
+        for (pass = 0; pass < npass && best == NULL; pass++) {
 
             for (j = 0; j < rk->n; j++) {
                 c = &rk->c[j];
@@ -838,11 +910,16 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                     continue;
                 }
 
+                if (slot == FEED_SLOT_ZEITGEIST && pass == 0 && !c->rising) {
+                    continue;
+                }
+
                 sim = 0.5f + 0.5f * c->parts[FEED_PART_SIMILARITY];
 
                 if (slot == FEED_SLOT_EXPLORE) {
 
-                    u = c->sample * (0.1f + sim * sim);
+                    u = c->sample * (0.1f + sim * sim)
+                        * feed_rank_spread(rk, c);
 
                 } else {
 
@@ -854,7 +931,8 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                         continue;
                     }
 
-                    u = sim * (0.5f + c->parts[FEED_PART_TRENDING]);
+                    u = sim * (0.5f + c->parts[FEED_PART_TRENDING])
+                        * feed_rank_spread(rk, c);
                 }
 
                 if (u > best_u) {

@@ -62,7 +62,8 @@
 #define FEED_PART_EXPLORE       4
 #define FEED_PART_LINEAGE       5
 #define FEED_PART_CREATOR       6
-#define FEED_PARTS              7
+#define FEED_PART_REACH         7
+#define FEED_PARTS              8
 
 #define FEED_PLUGIN_SOURCE      1
 #define FEED_PLUGIN_FILTER      2
@@ -151,6 +152,8 @@ typedef struct {
     uint8_t             picked;
     uint8_t             fresh;
     uint8_t             sources;          /* 1 << reason, every source */
+    uint8_t             rising;           /* of the top of the trending
+                                             list, unseen */
     float               score;
     float               parts[FEED_PARTS];
     float               sample;           /* Thompson draw, fresh clips */
@@ -273,6 +276,8 @@ uint32_t feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
 uint32_t feed_index_remixes(const feed_index_t *ix, uint32_t clip,
     const uint32_t **list);
 uint32_t feed_index_generation(feed_index_t *ix);
+void feed_index_set_audience(feed_index_t *ix, uint32_t viewers);
+uint32_t feed_index_audience(const feed_index_t *ix);
 float feed_index_norm(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_dim(const feed_index_t *ix);
 

@@ -349,8 +349,16 @@ test_feed_effect(void)
     ev.like = 1;
     feed_event_effect(&ev, NULL, &clip, &p, &fx);
     CHECK(fx.qualified && fx.completed && !fx.fast_skip);
-    CHECK(fx.trend == 4);
+    CHECK(fx.trend == 3);
     CHECK(fx.learn > 0.9f);
+
+    /* half of it: a qualified view, which does not make a clip rise */
+
+    ev.watch_ms = 5000;
+    ev.like = 0;
+    feed_event_effect(&ev, NULL, &clip, &p, &fx);
+    CHECK(fx.qualified && !fx.completed && !fx.fast_skip);
+    CHECK(fx.trend == 0);
 
     /* absurd watch time: clamped to (loops + 2) durations */
 

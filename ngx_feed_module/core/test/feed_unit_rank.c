@@ -345,28 +345,150 @@ test_rank_slots(void)
     CHECK_UINT(blocked_seen, 0);
 
     /*
-     * At 0.05, one rising clip every 20 items along the viewer's feed:
-     * on every other page of 10, in its last slot.
+     * At 0.04, one rising clip every 25 items along the viewer's feed,
+     * the first the fifth: pages of 10 have one in their fifth or last
+     * slot, or none.
      */
 
-    p.zeitgeist_share = 0.05f;
+    p.zeitgeist_share = 0.04f;
 
-    for (i = 0; i < 6; i++) {
-        uint32_t  k;
+    for (i = 0; i < 8; i++) {
+        uint32_t  k, slot;
+        static const uint32_t  at[8] = { 4, 10, 9, 10, 10, 4, 10, 9 };
 
         v.position = i * 10;
         n = feed_rank_page(cat, ix, &p, &v, 1764100000, 100 + i, NULL, NULL,
                            it, 10);
         CHECK_UINT(n, 10);
 
-        for (k = 0, zeitgeist = 0; k < n; k++) {
+        for (k = 0, zeitgeist = 0, slot = 10; k < n; k++) {
             if (it[k].reason == FEED_REASON_ZEITGEIST) {
                 zeitgeist++;
-                CHECK_UINT(k, 9);
+                slot = k;
             }
         }
 
-        CHECK_UINT(zeitgeist, (i + 1) % 2);
+        CHECK_UINT(zeitgeist, at[i] < 10);
+        CHECK_UINT(slot, at[i]);
+    }
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
+/* the rising clips out of the personal slots: only a zeitgeist slot */
+
+static int
+unrising_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c,
+    uint32_t n)
+{
+    uint32_t  i;
+
+    (void) data;
+    (void) cat;
+
+    for (i = 0; i < n; i++) {
+        if ((c[i].clip <= 30 && c[i].clip % 3 == 0) || c[i].clip == 39) {
+            c[i].score = -10;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Zeitgeist slots take the ten clips rising most that the viewer has not
+ * seen, those fewest viewers were shown first while the reach scorer is
+ * on (27 and 30, shown to 300 of 1,000, not 3 .. 24, shown to 900;
+ * without it, the top of the list: 3, or 6 when 3 may not follow); the
+ * next clip down the list (39, shown to nobody) does not take the slot,
+ * though it would win on its reach.
+ */
+
+static void
+test_rank_rising(void)
+{
+    int                  r;
+    uint32_t             i, k, n, page, picks, of30, of3;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_clip_stat_t    *st;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+    static seen_set_t    seen;
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    p.explore_share = 0;
+    p.zeitgeist_share = 0.1f;        /* one slot a page */
+
+    for (i = 0; i < NCLIPS; i++) {
+        st = feed_index_stat(ix, i);
+        st->stage = FEED_STAGE_DONE;
+        st->impressions = (i >= 3 && i <= 24) ? 900
+                           : (i == 27 || i == 30) ? 300 : 0;
+    }
+
+    /* 0, 3, .. 30 and 39 (topic 0) rise, in that order; 0 was seen */
+
+    for (i = 0; i <= 30; i += 3) {
+        feed_index_stat(ix, i)->trend = 100 - (float) i;
+    }
+
+    feed_index_stat(ix, 39)->trend = 67;
+
+    feed_index_refresh(ix, 1764100000, 0);
+    feed_index_set_audience(ix, 1000);
+
+    memset(&seen, 0, sizeof(seen));
+    seen_add(&seen, feed_index_hash(ix, 0));
+
+    memset(&v, 0, sizeof(v));
+    v.interest[0] = 1;
+    v.confidence = 1;
+    v.seen = seen_has;
+    v.seen_data = &seen;
+
+    r = feed_plugin_find("reach", 5, FEED_PLUGIN_SCORER);
+    CHECK(r >= 0);
+
+    for (k = 0; k < 2; k++) {
+        picks = of30 = of3 = 0;
+
+        /* the second time round, without the reach scorer */
+
+        p.weight[r >= 0 ? r : 0] = k ? -1 : 4;
+
+        for (page = 0; page < 20; page++) {
+            n = feed_rank_page(cat, ix, &p, &v, 1764100000, 50 + page,
+                               unrising_hook, NULL, it, 10);
+            check_page(ix, &v, it, n);
+
+            for (i = 0; i < n; i++) {
+                if (it[i].reason != FEED_REASON_ZEITGEIST) {
+                    continue;
+                }
+
+                picks++;
+                of30 += it[i].clip == 27 || it[i].clip == 30;
+                of3 += it[i].clip == 3 || it[i].clip == 6;
+
+                /* the ten unseen at the top: 3 .. 30 */
+
+                CHECK(it[i].clip >= 3 && it[i].clip <= 30
+                      && it[i].clip % 3 == 0);
+            }
+        }
+
+        printf("     rising: reach %s: %u zeitgeist items, %u of clips 27"
+               " and 30, %u of clips 3 and 6\n", k ? "off" : "on", picks, of30,
+               of3);
+
+        CHECK_UINT(picks, 20);
+        CHECK(k ? of3 > picks / 2 : of30 > picks / 2);
     }
 
     feed_index_free(ix);
@@ -587,6 +709,109 @@ test_rank_quality(void)
 }
 
 
+static int
+reach_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c, uint32_t n)
+{
+    uint32_t   i;
+    float     *q = data;
+
+    (void) cat;
+
+    for (i = 0; i < n; i++) {
+        q[c[i].clip] = c[i].parts[FEED_PART_REACH];
+    }
+
+    return 0;
+}
+
+
+static void
+test_rank_reach(void)
+{
+    int                  r;
+    uint32_t             i, n;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_clip_stat_t    *st;
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+    float                q[NCLIPS];
+
+    cat = load(&ix);
+    random_only(&p, NCLIPS);
+    memset(&v, 0, sizeof(v));
+
+    for (i = 0; i < NCLIPS; i++) {
+        feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
+        q[i] = -1;
+    }
+
+    /* no viewers known yet: nothing has reached anyone */
+
+    feed_index_stat(ix, 2)->impressions = 50;
+    feed_index_refresh(ix, 1764100000, 0);
+
+    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, reach_hook, q,
+                          it, 10);
+    CHECK(q[2] == 0);
+
+    /* 200 viewers: 50 of them shown clip 2, all of them clip 4 */
+
+    feed_index_set_audience(ix, 200);
+    CHECK_UINT(feed_index_audience(ix), 200);
+    feed_index_stat(ix, 4)->impressions = 300;
+
+    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, reach_hook, q,
+                          it, 10);
+    CHECK(q[2] > -0.251f && q[2] < -0.249f);
+    CHECK(q[4] == -1);
+    CHECK(q[6] == 0);
+
+    /*
+     * Weighted, it outranks quality: the first ten clips, watched whole
+     * and liked by every viewer, have been shown to all of them; the
+     * page is of others.
+     */
+
+    for (i = 0; i < NCLIPS; i++) {
+        st = feed_index_stat(ix, i);
+        st->impressions = i < 10 ? 200 : 0;
+        st->watched = i < 10 ? 10000 : 0;
+        st->likes = i < 10 ? 200 : 0;
+    }
+
+    feed_index_refresh(ix, 1764100000, 0);
+
+    /* (creators' loads aside: those ten have all the impressions) */
+
+    r = feed_plugin_find("creator", 7, FEED_PLUGIN_SCORER);
+    CHECK(r >= 0);
+    p.weight[r >= 0 ? r : 0] = -1;
+
+    r = feed_plugin_find("reach", 5, FEED_PLUGIN_SCORER);
+    CHECK(r >= 0);
+    p.weight[r >= 0 ? r : 0] = 2;
+
+    n = feed_rank_page(cat, ix, &p, &v, 1764100000, 3, NULL, NULL, it, 10);
+    CHECK_UINT(n, 10);
+
+    for (i = 0; i < n; i++) {
+        CHECK(it[i].clip >= 10);
+    }
+
+    /* and without it the best watched come first */
+
+    p.weight[r >= 0 ? r : 0] = 0;
+    n = feed_rank_page(cat, ix, &p, &v, 1764100000, 4, NULL, NULL, it, 10);
+    CHECK_UINT(n, 10);
+    CHECK(it[0].clip < 10);
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 static void
 test_rank_index(void)
 {
@@ -701,6 +926,8 @@ feed_unit_rank_tests(void)
     RUN(test_rank_hook);
     RUN(test_rank_random);
     RUN(test_rank_quality);
+    RUN(test_rank_reach);
+    RUN(test_rank_rising);
     RUN(test_rank_index);
     RUN(test_rank_stages);
 }
