@@ -137,6 +137,7 @@ policy_conf() {
             feed_score explore off;
             feed_score lineage off;
             feed_score creator off;
+            feed_score reach off;
             feed_explore_share 0;
             feed_zeitgeist_share 0;
             feed_diversity 0;
@@ -157,6 +158,7 @@ EOF
             feed_score explore off;
             feed_score lineage off;
             feed_score creator off;
+            feed_score reach off;
             feed_explore_share 0;
             feed_zeitgeist_share 0;
             feed_diversity 0;
