@@ -35,7 +35,7 @@ const REASONS = {
 };
 
 const PARTS = ['similarity', 'quality', 'freshness', 'trending', 'explore',
-               'lineage', 'creator'];
+               'lineage', 'creator', 'reach'];
 
 const feedEl = document.getElementById('feed');
 const template = document.getElementById('clip-template');
