@@ -20,14 +20,7 @@ my $json = JSON::PP->new->canonical;
 
 # four clips of 3 s, each its own creator and sound
 
-my $catalog = '';
-
-for my $i (0 .. 3) {
-    $catalog .= feed_clip_line(id => "q$i", topic => $i % 2,
-                               creator => "c$i", sound => "s$i") . "\n";
-}
-
-write_file("$dir/catalog.jsonl", $catalog);
+feed_small_catalog($dir, 'q', 4, 2);
 
 my $ngx = nginx_start(
     dir     => "$dir/prefix",

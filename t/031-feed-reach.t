@@ -18,17 +18,9 @@ my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
 my $dir = tempdir('feed-reach-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $json = JSON::PP->new->canonical;
 
-# six clips of a year ago (out of the fresh pool), each its own creator
-# and sound
+# six clips out of the fresh pool, each its own creator and sound
 
-my $catalog = '';
-
-for my $i (0 .. 5) {
-    $catalog .= feed_clip_line(id => "r$i", topic => $i % 3,
-                               creator => "c$i", sound => "s$i") . "\n";
-}
-
-write_file("$dir/catalog.jsonl", $catalog);
+feed_small_catalog($dir, 'r', 6, 3);
 
 # reach alone decides the order: the other scorers and the reserved
 # slots are off

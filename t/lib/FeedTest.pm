@@ -22,8 +22,8 @@ use Exporter 'import';
 our @EXPORT = qw(feed_fixtures feed_token feed_key feed_defaults http_get
                  nginx_test nginx_start nginx_stop nginx_reload write_file
                  read_file feed_many_clips metrics wait_for
-                 feed_topic_catalog feed_clip_line http_request
-                 feed_impression);
+                 feed_topic_catalog feed_clip_line feed_small_catalog
+                 http_request feed_impression);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
@@ -100,12 +100,9 @@ sub feed_many_clips {
 }
 
 
-# A catalog of clips on $opt{topics} topics (default 3), $opt{per} clips
-# each (default 40): ids "t{topic}-{n}", tag "topic{topic}", an
-# embedding pointing along the topic's axis; creators and sounds cycle
-# through $opt{creators} and $opt{sounds} (default 25 and 15) so that
-# neighbours differ.  Every clip has fix-a's renditions and, through
-# symbolic links, its media.  Returns (catalog file, media root, ids).
+# One catalog line: clip $c{id} by $c{creator} with $c{sound}, 3 s, its
+# embedding along topic $c{topic}'s axis (plus $c{wobble} on the next),
+# fix-a's renditions; a duet of $c{parent} if given.
 
 sub feed_clip_line {
     my (%c) = @_;
@@ -130,6 +127,32 @@ sub feed_clip_line {
 
     return "$l}";
 }
+
+# $dir/catalog.jsonl of $n clips "${prefix}0" .. on $topics topics (clip
+# i on topic i % $topics), each its own creator "c{i}" and sound "s{i}",
+# created at feed_clip_line's default time (out of the fresh pool).
+
+sub feed_small_catalog {
+    my ($dir, $prefix, $n, $topics) = @_;
+
+    my $catalog = '';
+
+    for my $i (0 .. $n - 1) {
+        $catalog .= feed_clip_line(id => "$prefix$i", topic => $i % $topics,
+                                   creator => "c$i", sound => "s$i") . "\n";
+    }
+
+    write_file("$dir/catalog.jsonl", $catalog);
+
+    return "$dir/catalog.jsonl";
+}
+
+# A catalog of clips on $opt{topics} topics (default 3), $opt{per} clips
+# each (default 40): ids "t{topic}-{n}", tag "topic{topic}", an
+# embedding pointing along the topic's axis; creators and sounds cycle
+# through $opt{creators} and $opt{sounds} (default 25 and 15) so that
+# neighbours differ.  Every clip has fix-a's renditions and, through
+# symbolic links, its media.  Returns (catalog file, media root, ids).
 
 sub feed_topic_catalog {
     my ($dir, %opt) = @_;

@@ -638,28 +638,35 @@ test_rank_random(void)
 }
 
 
-/*
- * The quality part: how much of a clip is watched per impression, not
- * the qualified views alone; likes count extra; a clip without
- * impressions has the prior's 0.3.
- */
+/* a hook that keeps one part of every candidate, by clip */
+
+typedef struct {
+    unsigned   part;
+    float      value[NCLIPS];
+} part_copy_t;
+
 
 static int
-quality_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c,
-    uint32_t n)
+part_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c, uint32_t n)
 {
-    uint32_t   i;
-    float     *q = data;
+    uint32_t      i;
+    part_copy_t  *pc = data;
 
     (void) cat;
 
     for (i = 0; i < n; i++) {
-        q[c[i].clip] = c[i].parts[FEED_PART_QUALITY];
+        pc->value[c[i].clip] = c[i].parts[pc->part];
     }
 
     return 0;
 }
 
+
+/*
+ * The quality part: how much of a clip is watched per impression, not
+ * the qualified views alone; likes count extra; a clip without
+ * impressions has the prior's 0.3.
+ */
 
 static void
 test_rank_quality(void)
@@ -671,14 +678,15 @@ test_rank_quality(void)
     feed_catalog_t      *cat;
     feed_rank_viewer_t   v;
     feed_rank_params_t   p;
-    float                q[NCLIPS];
+    part_copy_t          q;
 
     cat = load(&ix);
     random_only(&p, NCLIPS);
+    q.part = FEED_PART_QUALITY;
 
     for (i = 0; i < NCLIPS; i++) {
         feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
-        q[i] = -1;
+        q.value[i] = -1;
     }
 
     for (i = 2; i <= 8; i += 2) {
@@ -694,34 +702,18 @@ test_rank_quality(void)
     feed_index_refresh(ix, 1764100000, 0);
     memset(&v, 0, sizeof(v));
 
-    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, quality_hook, q,
+    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, part_hook, &q,
                           it, 10);
 
     /* (0.9 x 100 + 0.3 x 20) / (100 + 20) and (0.2 x 100 + 6) / 120 */
 
-    CHECK(q[2] > 0.79f && q[2] < 0.81f);
-    CHECK(q[4] > 0.21f && q[4] < 0.22f);
-    CHECK(q[6] > 0.29f && q[6] < 0.31f);
-    CHECK(q[8] > q[2]);
+    CHECK(q.value[2] > 0.79f && q.value[2] < 0.81f);
+    CHECK(q.value[4] > 0.21f && q.value[4] < 0.22f);
+    CHECK(q.value[6] > 0.29f && q.value[6] < 0.31f);
+    CHECK(q.value[8] > q.value[2]);
 
     feed_index_free(ix);
     feed_catalog_free(cat);
-}
-
-
-static int
-reach_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c, uint32_t n)
-{
-    uint32_t   i;
-    float     *q = data;
-
-    (void) cat;
-
-    for (i = 0; i < n; i++) {
-        q[c[i].clip] = c[i].parts[FEED_PART_REACH];
-    }
-
-    return 0;
 }
 
 
@@ -736,15 +728,16 @@ test_rank_reach(void)
     feed_catalog_t      *cat;
     feed_rank_viewer_t   v;
     feed_rank_params_t   p;
-    float                q[NCLIPS];
+    part_copy_t          q;
 
     cat = load(&ix);
     random_only(&p, NCLIPS);
+    q.part = FEED_PART_REACH;
     memset(&v, 0, sizeof(v));
 
     for (i = 0; i < NCLIPS; i++) {
         feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
-        q[i] = -1;
+        q.value[i] = -1;
     }
 
     /* no viewers known yet: nothing has reached anyone */
@@ -752,9 +745,9 @@ test_rank_reach(void)
     feed_index_stat(ix, 2)->impressions = 50;
     feed_index_refresh(ix, 1764100000, 0);
 
-    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, reach_hook, q,
+    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, part_hook, &q,
                           it, 10);
-    CHECK(q[2] == 0);
+    CHECK(q.value[2] == 0);
 
     /* 200 viewers: 50 of them shown clip 2, all of them clip 4 */
 
@@ -762,11 +755,11 @@ test_rank_reach(void)
     CHECK_UINT(feed_index_audience(ix), 200);
     feed_index_stat(ix, 4)->impressions = 300;
 
-    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, reach_hook, q,
+    (void) feed_rank_page(cat, ix, &p, &v, 1764100000, 3, part_hook, &q,
                           it, 10);
-    CHECK(q[2] > -0.251f && q[2] < -0.249f);
-    CHECK(q[4] == -1);
-    CHECK(q[6] == 0);
+    CHECK(q.value[2] > -0.251f && q.value[2] < -0.249f);
+    CHECK(q.value[4] == -1);
+    CHECK(q.value[6] == 0);
 
     /*
      * Weighted, it outranks quality: the first ten clips, watched whole
