@@ -1,7 +1,8 @@
 # A clip's reach part is minus the share of the viewers in the state zone
-# it has been shown to: 0 for a clip nobody has seen, lower the more
-# viewers have; weighted, it puts the clips others have seen after those
-# they have not, so that viewers' feeds differ.
+# it has been shown to (the zone counting as 100 viewers at least): 0 for
+# a clip nobody has seen, lower the more viewers have; weighted, it puts
+# the clips others have seen after those they have not, so that viewers'
+# feeds differ.
 
 use strict;
 use warnings;
@@ -81,18 +82,10 @@ diag(join ', ', map { sprintf '%s: shown %d, reach %s', $_->{id},
                               $shown{ $_->{id} }, $_->{parts}{reach} }
                 @$items);
 
-# the viewers the zone held at the copy: two, or three if the third came
-# first
+# three viewers: under the floor, the audience counts as 100
 
-my $audience;
-
-for my $n (2, 3) {
-    $audience = $n
-        if !grep { abs(($reach{$_} // 1) + $shown{$_} / $n) > 0.001 }
-                keys %reach;
-}
-
-ok(defined $audience, 'each clip\'s reach part is -shown / viewers')
+ok(!grep({ abs(($reach{$_} // 1) + $shown{$_} / 100) > 0.001 } keys %reach),
+   'each clip\'s reach part is -shown / 100 with three viewers')
     or diag(explain(\%reach));
 
 is($reach{$_}, 0, "$_, shown to nobody, has nothing taken off") for @never;
@@ -104,5 +97,32 @@ my @order = map { $shown{ $_->{id} } } @$items;
 is_deeply(\@order, [sort { $a <=> $b } @order],
           'clips seen by fewer viewers come first')
     or diag("times shown, in page order: @order");
+
+# 120 more viewers, one clip each: then the share is of the viewers
+# the zone holds (123, or 124 if the last came before the copy)
+
+$shown{ $_->{id} }++ for @$items;
+
+for (1 .. 120) {
+    my %jar;
+    $shown{ $_->{id} }++ for @{ page(\%jar, 1) };
+}
+
+sleep 1.5;
+
+my %last;
+$items = page(\%last, 6);
+%reach = map { $_->{id} => $_->{parts}{reach} } @$items;
+
+my $audience;
+
+for my $n (123, 124) {
+    $audience = $n
+        if !grep { abs(($reach{$_} // 1) + $shown{$_} / $n) > 0.001 }
+                keys %reach;
+}
+
+ok(defined $audience, 'with 123 viewers, the reach part is -shown / viewers')
+    or diag(explain({ reach => \%reach, shown => \%shown }));
 
 done_testing();

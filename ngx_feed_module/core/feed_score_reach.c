@@ -11,11 +11,16 @@
  * a clip nobody has seen, -1 for one everybody has.  Weighted, the clips
  * most viewers have seen give way to as good ones fewer have, so that
  * viewers' feeds differ; the reserved slots read it too (feed_rank.c).
- * A clip in its first exposure stage counts as unseen: it is still being
- * given its first audience.
+ * The audience counts as FEED_REACH_AUDIENCE_MIN viewers at least, so
+ * that a handful of viewers do not steer each other's feeds; a clip in
+ * its first exposure stage counts as unseen: it is still being given its
+ * first audience.
  */
 
 #include "feed_rank.h"
+
+
+#define FEED_REACH_AUDIENCE_MIN  100
 
 
 static float
@@ -30,8 +35,8 @@ feed_score_reach_score(feed_rank_t *rk, const feed_cand_t *c)
     audience = feed_index_audience(feed_rank_index(rk));
     shown = c->rec->st.impressions;
 
-    if (audience == 0) {
-        return 0;
+    if (audience < FEED_REACH_AUDIENCE_MIN) {
+        audience = FEED_REACH_AUDIENCE_MIN;
     }
 
     if (shown >= audience) {
