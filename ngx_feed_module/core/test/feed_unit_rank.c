@@ -663,6 +663,31 @@ part_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c, uint32_t n)
 
 
 /*
+ * The test catalog with every clip out of the fresh pool, the random
+ * source alone proposing all of it, and "q" ready to keep one part.
+ */
+
+static feed_catalog_t *
+load_settled(feed_index_t **ix, feed_rank_params_t *p, part_copy_t *q,
+    unsigned part)
+{
+    uint32_t         i;
+    feed_catalog_t  *cat;
+
+    cat = load(ix);
+    random_only(p, NCLIPS);
+    q->part = part;
+
+    for (i = 0; i < NCLIPS; i++) {
+        feed_index_stat(*ix, i)->stage = FEED_STAGE_DONE;
+        q->value[i] = -1;
+    }
+
+    return cat;
+}
+
+
+/*
  * The quality part: how much of a clip is watched per impression, not
  * the qualified views alone; likes count extra; a clip without
  * impressions has the prior's 0.3.
@@ -680,14 +705,7 @@ test_rank_quality(void)
     feed_rank_params_t   p;
     part_copy_t          q;
 
-    cat = load(&ix);
-    random_only(&p, NCLIPS);
-    q.part = FEED_PART_QUALITY;
-
-    for (i = 0; i < NCLIPS; i++) {
-        feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
-        q.value[i] = -1;
-    }
+    cat = load_settled(&ix, &p, &q, FEED_PART_QUALITY);
 
     for (i = 2; i <= 8; i += 2) {
         st = feed_index_stat(ix, i);
@@ -730,15 +748,8 @@ test_rank_reach(void)
     feed_rank_params_t   p;
     part_copy_t          q;
 
-    cat = load(&ix);
-    random_only(&p, NCLIPS);
-    q.part = FEED_PART_REACH;
+    cat = load_settled(&ix, &p, &q, FEED_PART_REACH);
     memset(&v, 0, sizeof(v));
-
-    for (i = 0; i < NCLIPS; i++) {
-        feed_index_stat(ix, i)->stage = FEED_STAGE_DONE;
-        q.value[i] = -1;
-    }
 
     /* no viewers known yet: the audience counts as 100 */
 
