@@ -1043,6 +1043,7 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
     ngx_int_t                   rc;
     ngx_str_t                   arg, warm[2 * FEED_PAGE_MAX];
     ngx_uint_t                  nwarm;
+    uint32_t                    idx[FEED_PAGE_MAX];
     feed_item_urls_t            urls[FEED_PAGE_MAX];
     feed_impression_t           imp;
     const uint32_t             *list;
@@ -1139,6 +1140,12 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
 
     n = pg.n;
     m = ngx_http_feed_metrics(r);
+
+    for (i = 0; i < n; i++) {
+        idx[i] = pg.items[i].clip;
+    }
+
+    feed_catalog_prefetch(fmcf->catalog, idx, n);
 
     /* the items' URLs and impression tokens */
 

@@ -1513,6 +1513,94 @@ feed_catalog_memory(const feed_catalog_t *cat, size_t *embeddings)
 }
 
 
+/*
+ * The data a manifest reads of n clips, asked for ahead, a level at a
+ * time: the clips, then what they point at (id, caption, tag and
+ * rendition lists), then the names those hold.  Each level waits for
+ * the one before, but the clips' misses within a level overlap, where
+ * writing the items one by one would take them one after another.
+ */
+
+void
+feed_catalog_prefetch(const feed_catalog_t *cat, const uint32_t *idx,
+    uint32_t n)
+{
+#if defined(__GNUC__)
+    uint32_t            i, k, nt;
+    const char         *str;
+    const uint32_t     *u, *seq, *media, *desc, *words;
+    const feed_clip_t  *clip;
+
+    str = cat->strings.data;
+    u = cat->u32.data;
+    words = cat->words.offs.data;
+
+    for (i = 0; i < n; i++) {
+        if (idx[i] < cat->clips.len) {
+            __builtin_prefetch((const feed_clip_t *) cat->clips.data
+                               + idx[i]);
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (idx[i] >= cat->clips.len) {
+            continue;
+        }
+
+        clip = (const feed_clip_t *) cat->clips.data + idx[i];
+
+        __builtin_prefetch(str + clip->id);
+        __builtin_prefetch(str + clip->caption);
+
+        if (clip->caption + 64 < cat->strings.len) {
+            __builtin_prefetch(str + clip->caption + 64);
+        }
+
+        __builtin_prefetch(u + clip->tags);
+        __builtin_prefetch(u + clip->media);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (idx[i] >= cat->clips.len) {
+            continue;
+        }
+
+        clip = (const feed_clip_t *) cat->clips.data + idx[i];
+        seq = u + clip->tags;
+        media = u + clip->media;
+        nt = seq[0];
+
+        for (k = 0; k < nt && k < 4; k++) {
+            __builtin_prefetch(words + seq[1 + k]);
+        }
+
+        if (media[0] >= 2) {
+            __builtin_prefetch(u + media[1]);
+            __builtin_prefetch(u + media[2]);
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (idx[i] >= cat->clips.len) {
+            continue;
+        }
+
+        clip = (const feed_clip_t *) cat->clips.data + idx[i];
+        media = u + clip->media;
+
+        if (media[0] >= 2) {
+            desc = u + media[1];
+            __builtin_prefetch(words + desc[1]);
+        }
+    }
+#else
+    (void) cat;
+    (void) idx;
+    (void) n;
+#endif
+}
+
+
 const char *
 feed_clip_id(const feed_catalog_t *cat, const feed_clip_t *clip)
 {

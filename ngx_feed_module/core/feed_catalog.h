@@ -92,6 +92,8 @@ uint32_t feed_catalog_find(const feed_catalog_t *cat, const char *id,
     size_t len);
 const feed_clip_t *feed_catalog_clip(const feed_catalog_t *cat,
     uint32_t idx);
+void feed_catalog_prefetch(const feed_catalog_t *cat, const uint32_t *idx,
+    uint32_t n);
 size_t feed_catalog_memory(const feed_catalog_t *cat, size_t *embeddings);
 uint32_t feed_catalog_dim(const feed_catalog_t *cat);
 

@@ -190,12 +190,37 @@ feed_index_free(feed_index_t *ix)
 }
 
 
+/*
+ * An array the ranking reads a record of at a time, grown, on a cache
+ * line boundary: malloc() gives 16 bytes, so that a 64-byte record
+ * would straddle two lines and cost two misses where one would do.
+ */
+
+static void *
+feed_index_realloc64(void *old, size_t old_size, size_t size)
+{
+    void  *p;
+
+    if (posix_memalign(&p, 64, size) != 0) {
+        return NULL;
+    }
+
+    if (old) {
+        memcpy(p, old, old_size < size ? old_size : size);
+        free(old);
+    }
+
+    return p;
+}
+
+
 /* the per-clip arrays, grown to "cap" clips; new entries are zero */
 
 static int
 feed_index_alloc(feed_index_t *ix, uint32_t cap)
 {
-    void  *p;
+    void    *p;
+    size_t   esize;
 
 #define feed_index_grow_array(field, type)                                    \
     p = realloc(ix->field, (size_t) cap * sizeof(type));                      \
@@ -205,15 +230,27 @@ feed_index_alloc(feed_index_t *ix, uint32_t cap)
     memset((type *) p + ix->cap, 0, (size_t) (cap - ix->cap) * sizeof(type)); \
     ix->field = p
 
-    feed_index_grow_array(clip, feed_index_clip_t);
     feed_index_grow_array(assign, uint32_t);
     feed_index_grow_array(fresh, uint32_t);
     feed_index_grow_array(fresh_tmp, uint32_t);
 
 #undef feed_index_grow_array
 
-    p = realloc(ix->emb, (size_t) cap * (ix->dim ? ix->dim : 1)
-                         * sizeof(float));
+    p = feed_index_realloc64(ix->clip,
+                             (size_t) ix->cap * sizeof(feed_index_clip_t),
+                             (size_t) cap * sizeof(feed_index_clip_t));
+    if (p == NULL) {
+        return FEED_ERROR;
+    }
+
+    memset((feed_index_clip_t *) p + ix->cap, 0,
+           (size_t) (cap - ix->cap) * sizeof(feed_index_clip_t));
+    ix->clip = p;
+
+    esize = (ix->dim ? ix->dim : 1) * sizeof(float);
+
+    p = feed_index_realloc64(ix->emb, (size_t) ix->cap * esize,
+                             (size_t) cap * esize);
     if (p == NULL) {
         return FEED_ERROR;
     }
@@ -655,6 +692,27 @@ feed_index_clip_t *
 feed_index_rec(feed_index_t *ix, uint32_t clip)
 {
     return &ix->clip[clip];
+}
+
+
+/*
+ * A clip a source is about to look at: its record and embedding asked
+ * for ahead, so that the misses of a run of clips overlap rather than
+ * come one after another.
+ */
+
+void
+feed_index_prefetch(const feed_index_t *ix, uint32_t clip)
+{
+#if defined(__GNUC__)
+    if (clip < ix->n) {
+        __builtin_prefetch(&ix->clip[clip]);
+        __builtin_prefetch(ix->emb + (size_t) clip * ix->dim);
+    }
+#else
+    (void) ix;
+    (void) clip;
+#endif
 }
 
 

@@ -231,6 +231,7 @@ uint32_t feed_index_creator(const feed_index_t *ix, uint32_t clip);
 uint32_t feed_index_sound(const feed_index_t *ix, uint32_t clip);
 feed_clip_stat_t *feed_index_stat(feed_index_t *ix, uint32_t clip);
 feed_index_clip_t *feed_index_rec(feed_index_t *ix, uint32_t clip);
+void feed_index_prefetch(const feed_index_t *ix, uint32_t clip);
 uint16_t feed_index_tag_bit(const char *tag, size_t len);
 uint32_t feed_index_created(const feed_index_t *ix, uint32_t clip);
 const float *feed_index_embedding(const feed_index_t *ix, uint32_t clip);

@@ -80,6 +80,10 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
         start = (uint32_t) (feed_rank_random(rk) % n);
         added = 0;
 
+        for (i = 0; i < n && i < each + each / 4; i++) {
+            feed_index_prefetch(ix, list[(start + i) % n]);
+        }
+
         for (i = 0; i < n && added < each; i++) {
             m = (start + i) % n;
 

@@ -832,6 +832,11 @@ test_rank_index(void)
 
     CHECK_UINT(feed_index_count(ix), NCLIPS);
     CHECK_UINT(feed_index_clusters(ix), 3);
+
+    /* a record, an embedding: each on a cache line, none across two */
+
+    CHECK((uintptr_t) feed_index_rec(ix, 0) % 64 == 0);
+    CHECK((uintptr_t) feed_index_embedding(ix, 0) % 64 == 0);
     CHECK_UINT(feed_index_find(ix, feed_clip_hash("c17", 3)), 17);
     CHECK_UINT(feed_index_find(ix, feed_clip_hash("nope", 4)), FEED_NONE);
 
@@ -870,6 +875,8 @@ test_rank_index(void)
     CHECK_INT(feed_index_grow(ix, cat), FEED_OK);
 
     CHECK_UINT(feed_index_count(ix), NCLIPS + 1);
+    CHECK((uintptr_t) feed_index_rec(ix, 0) % 64 == 0);
+    CHECK((uintptr_t) feed_index_embedding(ix, 0) % 64 == 0);
     CHECK_UINT(feed_index_find(ix, feed_clip_hash("new1", 4)), NCLIPS);
     CHECK_UINT(feed_index_find(ix, feed_clip_hash("c17", 3)), 17);
     CHECK_UINT(feed_index_stat(ix, NCLIPS)->stage, 0);
