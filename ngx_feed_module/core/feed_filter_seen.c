@@ -19,7 +19,9 @@ feed_filter_seen_keep(feed_rank_t *rk, const feed_cand_t *c)
 
     v = feed_rank_viewer(rk);
 
-    return v->seen == NULL
+    /* most sources have looked already */
+
+    return c->unseen || v->seen == NULL
            || !v->seen(v->seen_data, c->rec->hash);
 }
 

@@ -33,6 +33,10 @@ struct feed_rank_s {
     uint32_t                    n;
     uint32_t                    reach;      /* the reach scorer is on */
     feed_cand_t                 c[FEED_CAND_MAX];
+
+    /* the shortlist's and the page's embeddings over their lengths */
+    float                       unit[FEED_SHORTLIST][FEED_DIM_MAX];
+    float                       page_unit[FEED_PAGE_MAX][FEED_DIM_MAX];
 };
 
 
@@ -78,9 +82,11 @@ static const feed_plugin_t *const  feed_registry[] = {
 #define FEED_NPLUGINS  (sizeof(feed_registry) / sizeof(feed_registry[0]))
 
 
+static inline float feed_rank_dot(const float *a, const float *b,
+    uint32_t dim);
 static float feed_rank_fit(feed_rank_t *rk, const float *e, float cn);
-static float feed_rank_cosine(feed_rank_t *rk, const feed_cand_t *a,
-    const feed_cand_t *b);
+static void feed_rank_unit(feed_rank_t *rk, const feed_cand_t *c,
+    float *out);
 static void feed_rank_only(feed_rank_t *rk);
 static uint64_t feed_rank_key(float score, uint32_t j);
 static void feed_rank_top_up(feed_rank_t *rk, uint32_t need);
@@ -190,6 +196,23 @@ feed_rank_add(feed_rank_t *rk, uint32_t clip, unsigned reason)
 }
 
 
+void
+feed_rank_add_unseen(feed_rank_t *rk, uint32_t clip, unsigned reason)
+{
+    feed_index_clip_t  *rec;
+
+    feed_rank_add(rk, clip, reason);
+
+    if (clip < feed_index_count(rk->ix)) {
+        rec = feed_index_rec(rk->ix, clip);
+
+        if (rec->mark == (uint16_t) rk->gen) {
+            rk->c[rec->pos].unseen = 1;
+        }
+    }
+}
+
+
 const feed_catalog_t *
 feed_rank_catalog(feed_rank_t *rk)
 {
@@ -240,6 +263,37 @@ feed_rank_uniform(feed_rank_t *rk)
 
 
 /*
+ * A dot product in four running sums: one sum would make each step wait
+ * for the last, and a page takes hundreds of these.
+ */
+
+static inline float
+feed_rank_dot(const float *a, const float *b, uint32_t dim)
+{
+    float     s0, s1, s2, s3;
+    uint32_t  d;
+
+    s0 = 0;
+    s1 = 0;
+    s2 = 0;
+    s3 = 0;
+
+    for (d = 0; d + 4 <= dim; d += 4) {
+        s0 += a[d] * b[d];
+        s1 += a[d + 1] * b[d + 1];
+        s2 += a[d + 2] * b[d + 2];
+        s3 += a[d + 3] * b[d + 3];
+    }
+
+    for ( /* void */ ; d < dim; d++) {
+        s0 += a[d] * b[d];
+    }
+
+    return (s0 + s2) + (s1 + s3);
+}
+
+
+/*
  * The viewer's interest against a clip: the cosine with the taste it fits
  * best, in [-1, 1]; 0 while nothing is known.
  */
@@ -248,7 +302,7 @@ static float
 feed_rank_fit(feed_rank_t *rk, const float *e, float cn)
 {
     float         s, best;
-    uint32_t      d, k, dim, any;
+    uint32_t      k, dim, any;
     const float  *w;
 
     dim = rk->dim;
@@ -266,13 +320,7 @@ feed_rank_fit(feed_rank_t *rk, const float *e, float cn)
         }
 
         w = rk->v->interest + k * rk->stride;
-        s = 0;
-
-        for (d = 0; d < dim; d++) {
-            s += w[d] * e[d];
-        }
-
-        s /= rk->vn[k] * cn;
+        s = feed_rank_dot(w, e, dim) / (rk->vn[k] * cn);
         any = 1;
 
         if (s > best) {
@@ -323,27 +371,22 @@ feed_rank_interest(feed_rank_t *rk, uint32_t k, float *strength)
 }
 
 
-static float
-feed_rank_cosine(feed_rank_t *rk, const feed_cand_t *a, const feed_cand_t *b)
+/*
+ * A candidate's embedding over its length, so that the likeness of two
+ * clips, the cosine, is a dot product; 0 for a clip without one.
+ */
+
+static void
+feed_rank_unit(feed_rank_t *rk, const feed_cand_t *c, float *out)
 {
-    float     s, na, nb;
-    uint32_t  d, dim;
+    float     r;
+    uint32_t  d;
 
-    dim = rk->dim;
-    na = a->rec->norm;
-    nb = b->rec->norm;
+    r = c->rec->norm > 0 ? 1 / c->rec->norm : 0;
 
-    if (dim == 0 || na <= 0 || nb <= 0) {
-        return 0;
+    for (d = 0; d < rk->dim; d++) {
+        out[d] = c->emb[d] * r;
     }
-
-    s = 0;
-
-    for (d = 0; d < dim; d++) {
-        s += a->emb[d] * b->emb[d];
-    }
-
-    return s / (na * nb);
 }
 
 
@@ -484,7 +527,7 @@ feed_rank_top_up(feed_rank_t *rk, uint32_t need)
             && !(v->seen && v->seen(v->seen_data, rec->hash)))
         {
             before = rk->n;
-            feed_rank_add(rk, at, FEED_REASON_RANDOM);
+            feed_rank_add_unseen(rk, at, FEED_REASON_RANDOM);
             added += rk->n > before;
         }
 
@@ -617,15 +660,15 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint32_t              upto[FEED_SHORTLIST];
     uint64_t              key, heap[FEED_SHORTLIST];
     float                 likeness[FEED_SHORTLIST];
-    feed_cand_t          *page[FEED_PAGE_MAX];
-    uint32_t              filters[FEED_NPLUGINS], scorers[FEED_NPLUGINS];
+    float                 score, part, weight[FEED_NPLUGINS];
+    uint32_t              filters[FEED_NPLUGINS];
     uint32_t              nfilters, nscorers, alive, round;
     uint8_t               kind[FEED_PAGE_MAX];
     uint32_t              pass, npass;
     feed_cand_t          *c, *best;
     feed_rank_t          *rk;
     static feed_rank_t    rank;     /* one ranking at a time per process */
-    const feed_plugin_t  *pl;
+    const feed_plugin_t  *pl, *scorer[FEED_NPLUGINS];
 
     if (n > FEED_PAGE_MAX) {
         n = FEED_PAGE_MAX;
@@ -712,7 +755,8 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         } else if (feed_registry[i]->type == FEED_PLUGIN_SCORER
                    && p->weight[i] >= 0)
         {
-            scorers[nscorers++] = i;
+            scorer[nscorers] = feed_registry[i];
+            weight[nscorers++] = p->weight[i];
         }
 
         if (feed_registry[i] == &feed_score_reach) {
@@ -761,14 +805,17 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
             continue;
         }
 
-        c->score = 0;
+        /* the sum in a register: a store to c would have to wait */
+
+        score = 0;
 
         for (k = 0; k < nscorers; k++) {
-            pl = feed_registry[scorers[k]];
-
-            c->parts[pl->part] = pl->score(rk, c);
-            c->score += p->weight[scorers[k]] * c->parts[pl->part];
+            part = scorer[k]->score(rk, c);
+            c->parts[scorer[k]->part] = part;
+            score += weight[k] * part;
         }
+
+        c->score = score;
 
         c->sample = c->parts[FEED_PART_EXPLORE];
     }
@@ -816,6 +863,10 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
     for (k = 0; k < short_n; k++) {
         shortlist[k] = ~(uint32_t) heap[k];
+
+        if (p->diversity > 0) {
+            feed_rank_unit(rk, &rk->c[shortlist[k]], rk->unit[k]);
+        }
     }
 
     /* the slots: exploration and zeitgeist spread over the page */
@@ -965,13 +1016,15 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                 }
 
                 if (c->picked
-                    || !feed_rank_spaced(rk, c, creator, sound))
+                    || !feed_rank_spaced(rk, c, creator, sound)
+                    || !(c->score - p->diversity * likeness[k] > best_u))
                 {
-                    continue;
+                    continue;   /* its penalty so far already loses */
                 }
 
                 while (upto[k] < m && p->diversity > 0) {
-                    w = feed_rank_cosine(rk, c, page[upto[k]++]);
+                    w = feed_rank_dot(rk->unit[k],
+                                      rk->page_unit[upto[k]++], rk->dim);
 
                     if (w > likeness[k]) {
                         likeness[k] = w;
@@ -1032,7 +1085,9 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         creator = best->rec->creator;
         sound = best->rec->sound;
 
-        page[m - 1] = best;
+        if (p->diversity > 0) {
+            feed_rank_unit(rk, best, rk->page_unit[m - 1]);
+        }
     }
 
     return m;

@@ -154,6 +154,7 @@ typedef struct {
     uint8_t             sources;          /* 1 << reason, every source */
     uint8_t             rising;           /* of the top of the trending
                                              list, unseen */
+    uint8_t             unseen;           /* a source found it unseen */
     float               score;
     float               parts[FEED_PARTS];
     float               sample;           /* Thompson draw, fresh clips */
@@ -177,7 +178,11 @@ typedef struct {
     unsigned            part;             /* scorers: their part */
     float               weight;           /* the default */
 
-    /* sources: propose up to "budget" candidates with feed_rank_add() */
+    /*
+     * sources: propose up to "budget" candidates with feed_rank_add(),
+     * or feed_rank_add_unseen() for a clip the source has found not in
+     * the viewer's seen set (the "seen" filter then need not look again)
+     */
     void              (*propose)(feed_rank_t *rk, uint32_t budget);
 
     /* filters: 0 drops the candidate */
@@ -255,6 +260,7 @@ uint32_t feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 /* for plugins */
 
 void feed_rank_add(feed_rank_t *rk, uint32_t clip, unsigned reason);
+void feed_rank_add_unseen(feed_rank_t *rk, uint32_t clip, unsigned reason);
 const feed_catalog_t *feed_rank_catalog(feed_rank_t *rk);
 feed_index_t *feed_rank_index(feed_rank_t *rk);
 const feed_rank_viewer_t *feed_rank_viewer(feed_rank_t *rk);

@@ -70,7 +70,7 @@ feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
     }
 
     for (k = 0; k < m; k++) {
-        feed_rank_add(rk, pick[k], FEED_REASON_EXPLORE);
+        feed_rank_add_unseen(rk, pick[k], FEED_REASON_EXPLORE);
     }
 }
 

@@ -93,7 +93,7 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
                 continue;
             }
 
-            feed_rank_add(rk, list[m], FEED_REASON_PERSONAL);
+            feed_rank_add_unseen(rk, list[m], FEED_REASON_PERSONAL);
             added++;
         }
     }

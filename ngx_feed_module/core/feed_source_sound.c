@@ -87,7 +87,7 @@ feed_source_sound_propose(feed_rank_t *rk, uint32_t budget)
         }
 
         for (i = 0; i < kept; i++) {
-            feed_rank_add(rk, best[i], FEED_REASON_SOUND);
+            feed_rank_add_unseen(rk, best[i], FEED_REASON_SOUND);
         }
     }
 }

@@ -40,7 +40,7 @@ feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
             continue;
         }
 
-        feed_rank_add(rk, list[i], FEED_REASON_ZEITGEIST);
+        feed_rank_add_unseen(rk, list[i], FEED_REASON_ZEITGEIST);
         added++;
     }
 
@@ -53,7 +53,7 @@ feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
             continue;
         }
 
-        feed_rank_add(rk, clip, FEED_REASON_ZEITGEIST);
+        feed_rank_add_unseen(rk, clip, FEED_REASON_ZEITGEIST);
         added++;
     }
 }

@@ -205,6 +205,139 @@ test_rank_pages(void)
 }
 
 
+/*
+ * The seen set is asked once about a clip a source has already found
+ * unseen (the "seen" filter does not look again), and still asked by
+ * the filter about a clip a source proposed without looking: a seen
+ * remix of a liked clip is never shown.
+ */
+
+typedef struct {
+    seen_set_t  set;
+    uint32_t    asked[NCLIPS];
+    uint64_t    hash[NCLIPS];
+} asked_set_t;
+
+
+static int
+asked_has(void *data, uint64_t h)
+{
+    uint32_t      i;
+    asked_set_t  *a = data;
+
+    for (i = 0; i < NCLIPS; i++) {
+        if (a->hash[i] == h) {
+            a->asked[i]++;
+        }
+    }
+
+    return seen_has(&a->set, h);
+}
+
+
+static void
+test_rank_seen_once(void)
+{
+    int                  r;
+    uint32_t             i, k, n, twice, proposed;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    static asked_set_t   a;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+    const feed_plugin_t *const  *list;
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    feed_index_refresh(ix, 1764100000, 0);
+
+    memset(&a, 0, sizeof(a));
+
+    for (i = 0; i < NCLIPS; i++) {
+        a.hash[i] = feed_index_hash(ix, i);
+    }
+
+    memset(&v, 0, sizeof(v));
+    v.seen = asked_has;
+    v.seen_data = &a;
+    v.interest[1] = 1;          /* its nearest clusters: each once */
+    v.confidence = 1;
+
+    /* the interest source alone: it looks at each clip it proposes */
+
+    n = feed_plugins(&list);
+
+    for (i = 0; i < n; i++) {
+        if (list[i]->type == FEED_PLUGIN_SOURCE
+            && strcmp(list[i]->name, "interest") != 0)
+        {
+            p.weight[i] = -1;
+        }
+    }
+
+    n = feed_rank_page(cat, ix, &p, &v, 1764100000, 7, NULL, NULL, it, 10);
+    CHECK_UINT(n, 10);
+
+    for (i = 0, twice = 0, proposed = 0; i < NCLIPS; i++) {
+        proposed += a.asked[i] > 0;
+        twice += a.asked[i] > 1;
+    }
+
+    printf("     seen: %u clips looked up, %u of them twice\n",
+           proposed, twice);
+    CHECK(proposed >= 10);
+    CHECK_UINT(twice, 0);
+
+    /* the lineage source alone: its seen remixes are the filter's */
+
+    feed_rank_default_params(&p);
+    n = feed_plugins(&list);
+
+    for (i = 0; i < n; i++) {
+        if (list[i]->type == FEED_PLUGIN_SOURCE
+            && strcmp(list[i]->name, "lineage") != 0)
+        {
+            p.weight[i] = -1;
+        }
+    }
+
+    r = feed_plugin_find("lineage", 7, FEED_PLUGIN_SOURCE);
+    CHECK(r >= 0 && p.weight[r] > 0);
+
+    memset(&a, 0, sizeof(a));
+
+    for (i = 0; i < NCLIPS; i++) {
+        a.hash[i] = feed_index_hash(ix, i);
+    }
+
+    for (i = 0; i < FEED_LIKED_MAX; i++) {
+        v.liked[v.nliked++] = i;        /* 80.. remix these */
+    }
+
+    for (i = 80; i < 85; i++) {
+        seen_add(&a.set, feed_index_hash(ix, i));
+    }
+
+    for (k = 1; k <= 5; k++) {
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, k, NULL, NULL, it,
+                           10);
+        check_page(ix, &v, it, n);
+
+        for (i = 0; i < n; i++) {
+            CHECK(it[i].clip < 80 || it[i].clip >= 85);
+        }
+    }
+
+    for (i = 80; i < 85; i++) {
+        CHECK(a.asked[i] > 0);
+    }
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 static void
 test_rank_interest(void)
 {
@@ -933,6 +1066,7 @@ feed_unit_rank_tests(void)
 {
     RUN(test_rank_pages);
     RUN(test_rank_interest);
+    RUN(test_rank_seen_once);
     RUN(test_rank_slots);
     RUN(test_rank_hook);
     RUN(test_rank_random);
