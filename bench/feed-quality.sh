@@ -18,7 +18,7 @@
 #   default       the module's default ranking, no ranking directive
 #   most-popular  trending source 1 + random 0.1 for cold start; scorers
 #                 quality 0.5 and trending 1 only; no exploration or
-#                 zeitgeist slots; no diversity penalty
+#                 zeitgeist slots; no diversity penalty; 150 candidates
 #   random        random source 1 only; every scorer off; no slots; no
 #                 diversity penalty
 #
@@ -123,7 +123,10 @@ policy_conf() {
     default)
         ;;
     most-popular)
+        # its own budget: the most popular of as many clips whatever
+        # the module's default (150, the default when it was written)
         cat <<'EOF'
+            feed_candidates 150;
             feed_source interest off;
             feed_source trending 1;
             feed_source fresh off;

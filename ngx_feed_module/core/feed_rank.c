@@ -12,7 +12,6 @@
 
 #define FEED_SHORTLIST       64      /* candidates the page is chosen from */
 #define FEED_TOP_UP_LOOK     4096    /* clips a short pool's top-up walks */
-#define FEED_RISING_TOP      10      /* what a zeitgeist slot takes first */
 #define FEED_SLOT_PERSONAL   0
 #define FEED_SLOT_EXPLORE    1
 #define FEED_SLOT_ZEITGEIST  2
@@ -136,7 +135,7 @@ feed_rank_default_params(feed_rank_params_t *p)
     memset(p, 0, sizeof(feed_rank_params_t));
 
     p->page = 10;
-    p->candidates = 150;
+    p->candidates = 100;
     p->explore_share = 0.04f;
     p->zeitgeist_share = 0.04f;
     p->diversity = 0.3f;

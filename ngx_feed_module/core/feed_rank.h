@@ -69,6 +69,7 @@
 #define FEED_PLUGIN_FILTER      2
 #define FEED_PLUGIN_SCORER      3
 
+#define FEED_RISING_TOP         10    /* what a zeitgeist slot takes first */
 #define FEED_STAGES             3
 #define FEED_STAGE_DONE         255   /* out of the fresh pool */
 

@@ -16,7 +16,7 @@
 static void
 feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
 {
-    uint32_t                   i, n, added, start;
+    uint32_t                   i, n, added, start, top;
     const uint32_t            *list;
     feed_index_t              *ix;
     const feed_rank_viewer_t  *v;
@@ -30,12 +30,19 @@ feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
     }
 
     /*
-     * Half of the budget from the top of the rising list, half from
-     * anywhere in it, so that viewers do not all get the same few clips;
-     * the page picks among them by personal fit.
+     * Half of the budget from the top of the rising list, and at least
+     * the FEED_RISING_TOP unseen a zeitgeist slot picks from; the rest
+     * from anywhere in it, so that viewers do not all get the same few
+     * clips; the page picks among them by personal fit.
      */
 
-    for (i = 0, added = 0; i < n && added < budget / 2; i++) {
+    top = budget / 2 > FEED_RISING_TOP ? budget / 2 : FEED_RISING_TOP;
+
+    if (top > budget) {
+        top = budget;
+    }
+
+    for (i = 0, added = 0; i < n && added < top; i++) {
         if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, list[i]))) {
             continue;
         }

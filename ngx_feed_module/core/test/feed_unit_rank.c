@@ -533,11 +533,12 @@ unrising_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c,
 
 /*
  * Zeitgeist slots take the ten clips rising most that the viewer has not
- * seen, those fewest viewers were shown first while the reach scorer is
- * on (27 and 30, shown to 300 of 1,000, not 3 .. 24, shown to 900;
- * without it, the top of the list: 3, or 6 when 3 may not follow); the
- * next clip down the list (39, shown to nobody) does not take the slot,
- * though it would win on its reach.
+ * seen (all ten candidates, though half the trending source's share of
+ * the budget is five), those fewest viewers were shown first while the
+ * reach scorer is on (27 and 30, shown to 300 of 1,000, not 3 .. 24,
+ * shown to 900; without it, the top of the list: 3, or 6 when 3 may not
+ * follow); the next clip down the list (39, shown to nobody) does not
+ * take the slot, though it would win on its reach.
  */
 
 static void
@@ -557,6 +558,8 @@ test_rank_rising(void)
     feed_rank_default_params(&p);
     p.explore_share = 0;
     p.zeitgeist_share = 0.1f;        /* one slot a page */
+    p.candidates = 60;               /* the trending source's share: 10,
+                                        all ten from the top */
 
     for (i = 0; i < NCLIPS; i++) {
         st = feed_index_stat(ix, i);
