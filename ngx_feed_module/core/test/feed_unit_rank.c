@@ -219,6 +219,40 @@ typedef struct {
 } asked_set_t;
 
 
+static void
+asked_reset(asked_set_t *a, feed_index_t *ix)
+{
+    uint32_t  i;
+
+    memset(a, 0, sizeof(asked_set_t));
+
+    for (i = 0; i < NCLIPS; i++) {
+        a->hash[i] = feed_index_hash(ix, i);
+    }
+}
+
+
+/* the default ranking with one source only */
+
+static void
+only_source(feed_rank_params_t *p, const char *name)
+{
+    uint32_t                     i, n;
+    const feed_plugin_t *const  *list;
+
+    feed_rank_default_params(p);
+    n = feed_plugins(&list);
+
+    for (i = 0; i < n; i++) {
+        if (list[i]->type == FEED_PLUGIN_SOURCE
+            && strcmp(list[i]->name, name) != 0)
+        {
+            p->weight[i] = -1;
+        }
+    }
+}
+
+
 static int
 asked_has(void *data, uint64_t h)
 {
@@ -246,17 +280,10 @@ test_rank_seen_once(void)
     static asked_set_t   a;
     feed_rank_viewer_t   v;
     feed_rank_params_t   p;
-    const feed_plugin_t *const  *list;
 
     cat = load(&ix);
-    feed_rank_default_params(&p);
     feed_index_refresh(ix, 1764100000, 0);
-
-    memset(&a, 0, sizeof(a));
-
-    for (i = 0; i < NCLIPS; i++) {
-        a.hash[i] = feed_index_hash(ix, i);
-    }
+    asked_reset(&a, ix);
 
     memset(&v, 0, sizeof(v));
     v.seen = asked_has;
@@ -266,15 +293,7 @@ test_rank_seen_once(void)
 
     /* the interest source alone: it looks at each clip it proposes */
 
-    n = feed_plugins(&list);
-
-    for (i = 0; i < n; i++) {
-        if (list[i]->type == FEED_PLUGIN_SOURCE
-            && strcmp(list[i]->name, "interest") != 0)
-        {
-            p.weight[i] = -1;
-        }
-    }
+    only_source(&p, "interest");
 
     n = feed_rank_page(cat, ix, &p, &v, 1764100000, 7, NULL, NULL, it, 10);
     CHECK_UINT(n, 10);
@@ -291,25 +310,12 @@ test_rank_seen_once(void)
 
     /* the lineage source alone: its seen remixes are the filter's */
 
-    feed_rank_default_params(&p);
-    n = feed_plugins(&list);
-
-    for (i = 0; i < n; i++) {
-        if (list[i]->type == FEED_PLUGIN_SOURCE
-            && strcmp(list[i]->name, "lineage") != 0)
-        {
-            p.weight[i] = -1;
-        }
-    }
+    only_source(&p, "lineage");
 
     r = feed_plugin_find("lineage", 7, FEED_PLUGIN_SOURCE);
     CHECK(r >= 0 && p.weight[r] > 0);
 
-    memset(&a, 0, sizeof(a));
-
-    for (i = 0; i < NCLIPS; i++) {
-        a.hash[i] = feed_index_hash(ix, i);
-    }
+    asked_reset(&a, ix);
 
     for (i = 0; i < FEED_LIKED_MAX; i++) {
         v.liked[v.nliked++] = i;        /* 80.. remix these */
