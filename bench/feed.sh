@@ -19,12 +19,20 @@
 #
 # Cases alternate A/B for ROUNDS rounds of DURATION seconds; medians of
 # req/s and p99 latency, and the ratio to static, are printed as Markdown
-# and written to bench/results/feed-YYYYMMDD.md.
+# and written to bench/results/feed-YYYYMMDD.md (feed-batch-YYYYMMDD.md
+# with CLIENT=batch).
+#
+# wrk shares the cores with the workers.  A server slower than its client
+# wakes the client for every response, and the woken client preempts a
+# worker in mid-page; CLIENT=batch runs wrk as SCHED_BATCH (chrt -b), whose
+# wakeups do not preempt, for every case alike, to see how much of a
+# ratio is that.
 #
 # Settings (environment):
 #   CLIPS=100000  VIEWERS=64  DURATION=5  ROUNDS=3  CONNS=32  THREADS=2
 #   PORT=18480    NGINX=/usr/sbin/nginx  MODULE=build/ngx_http_feed_module.so
 #   KEEP=0        1 keeps the work directory
+#   CLIENT=normal or batch: wrk's scheduling policy
 #
 # Needs: nginx, wrk, curl, cc (for tools/gen-catalog).
 
@@ -43,6 +51,7 @@ PORT=${PORT:-18480}
 NGINX=${NGINX:-/usr/sbin/nginx}
 MODULE=${MODULE:-build/ngx_http_feed_module.so}
 KEEP=${KEEP:-0}
+CLIENT=${CLIENT:-normal}
 BUILD=${BUILD:-build}
 
 BENCH=feed.sh
@@ -51,6 +60,12 @@ BENCH=feed.sh
 for v in CLIPS VIEWERS DURATION ROUNDS CONNS THREADS PORT; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
 done
+
+[[ $CLIENT == normal || $CLIENT == batch ]] \
+    || die "CLIENT must be normal or batch"
+
+WRK=(wrk)
+[[ $CLIENT == batch ]] && WRK=(chrt -b 0 wrk)
 
 [[ -f $MODULE ]] || die "no $MODULE: run 'make build' first"
 for tool in wrk curl cc; do
@@ -175,7 +190,7 @@ EOF
 run() {     # run SCRIPT PATH: prints "req/s p99_ms non2xx"
     local script=$1 path=$2 out
 
-    out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
+    out=$("${WRK[@]}" -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
               ${script:+-s "$script"} "$URL$path" 2>&1)
 
     awk '
@@ -224,6 +239,9 @@ for case in feed static events static-post; do
 done
 
 EVENTS_OK=$(grep -c . "$WORK/batches.txt")
+RESULT=bench/results/feed-
+[[ $CLIENT == normal ]] || RESULT+=$CLIENT-
+RESULT+=$(date -u +%Y%m%d).md
 
 TABLE=$(awk -v fr="${RPS[feed]}" -v sr="${RPS[static]}" \
             -v fp="${P99[feed]}" -v sp="${P99[static]}" \
@@ -239,7 +257,8 @@ TABLE=$(awk -v fr="${RPS[feed]}" -v sr="${RPS[static]}" \
     echo "# Feed requests and events per second: $(date -u +%Y-%m-%d)"
     echo
     echo "\`bench/feed.sh\`: $CLIPS clips, $VIEWERS returning viewers," \
-         "2 workers, wrk $THREADS threads $CONNS connections," \
+         "2 workers, wrk $THREADS threads $CONNS connections" \
+         "($CLIENT scheduling)," \
          "$ROUNDS rounds of ${DURATION}s, medians; static bodies of the" \
          "same size ($(wc -c <"$WORK/static.json") bytes for the manifest)."
     echo "Events: $EVENTS_OK batches of 10 were fresh at the start, the" \
@@ -247,4 +266,4 @@ TABLE=$(awk -v fr="${RPS[feed]}" -v sr="${RPS[static]}" \
     echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
     echo "$TABLE"
-} | tee "bench/results/feed-$(date -u +%Y%m%d).md"
+} | tee "$RESULT"
