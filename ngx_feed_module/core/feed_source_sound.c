@@ -14,8 +14,8 @@
 #include "feed_rank.h"
 
 
-#define FEED_SOUND_SCAN   512     /* clips looked at per sound, at most */
-#define FEED_SOUND_KEEP   64      /* clips kept per sound, at most */
+#define FEED_SOUND_SCAN   32      /* clips looked at per clip kept */
+#define FEED_SOUND_KEEP   16      /* clips kept per sound, at most */
 
 
 static double feed_source_sound_rate(feed_rank_t *rk, uint32_t clip);
@@ -25,7 +25,7 @@ static void
 feed_source_sound_propose(feed_rank_t *rk, uint32_t budget)
 {
     double                     q, best_q[FEED_SOUND_KEEP];
-    uint32_t                   i, j, k, n, share, start, kept, clip;
+    uint32_t                   i, j, k, n, share, start, kept, clip, scan;
     uint32_t                   best[FEED_SOUND_KEEP];
     const uint32_t            *list;
     feed_index_t              *ix;
@@ -48,16 +48,29 @@ feed_source_sound_propose(feed_rank_t *rk, uint32_t budget)
         share = FEED_SOUND_KEEP;
     }
 
+    /*
+     * The best of a sample, FEED_SOUND_SCAN clips for each one kept: each
+     * look is a clip's record and a seen-set lookup, and a popular sound
+     * has thousands of clips where a page keeps one or two.
+     */
+
+    scan = share * FEED_SOUND_SCAN;
+
     for (k = 0; k < v->nsounds && k < FEED_SOUNDS_MAX; k++) {
         n = feed_index_sound_clips(ix, v->sounds[k], &list);
 
         /* a long list is sampled from a random place, not read whole */
 
-        start = n > FEED_SOUND_SCAN ? (uint32_t) (feed_rank_random(rk) % n)
-                                    : 0;
+        start = n > scan ? (uint32_t) (feed_rank_random(rk) % n) : 0;
         kept = 0;
 
-        for (i = 0; i < n && i < FEED_SOUND_SCAN; i++) {
+        /* the records asked for at once, not one miss after another */
+
+        for (i = 0; i < n && i < scan; i++) {
+            feed_index_prefetch(ix, list[(start + i) % n]);
+        }
+
+        for (i = 0; i < n && i < scan; i++) {
             clip = list[(start + i) % n];
 
             if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, clip))) {

@@ -344,6 +344,80 @@ test_rank_seen_once(void)
 }
 
 
+/*
+ * The sound source looks at a sample of a sound's clips in proportion to
+ * what it keeps, not at hundreds for the one or two a page takes: four
+ * sounds of 120 clips each, a clip kept of each.
+ */
+
+static uint32_t  sound_lookups;
+
+
+static int
+sound_seen(void *data, uint64_t h)
+{
+    (void) data;
+    (void) h;
+
+    sound_lookups++;
+
+    return 0;
+}
+
+
+static void
+test_rank_sound_sample(void)
+{
+    char                *text, name[8];
+    uint32_t             i, k, n;
+    feed_err_t           err;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+
+    text = make_catalog(600);
+    CHECK(text != NULL);
+    CHECK_INT(feed_unit_load(text, &cat, &err), FEED_OK);
+    free(text);
+
+    ix = feed_index_new(cat, 3, 42, &err);
+    CHECK(ix != NULL);
+    feed_index_refresh(ix, 1764100000, 0);
+
+    only_source(&p, "sound");
+    p.candidates = 4;
+
+    memset(&v, 0, sizeof(v));
+    v.seen = sound_seen;
+
+    for (k = 0; k < 4; k++) {
+        sprintf(name, "s%u", k);
+        v.sounds[v.nsounds++] = feed_name_hash(name);
+    }
+
+    sound_lookups = 0;
+    n = feed_rank_page(cat, ix, &p, &v, 1764100000, 3, NULL, NULL, it, 4);
+    check_page(ix, &v, it, n);
+
+    printf("     sound: %u items, %u clips looked at\n", n, sound_lookups);
+    CHECK_UINT(n, 4);
+
+    for (i = 0; i < n; i++) {
+        CHECK_UINT(it[i].reason, FEED_REASON_SOUND);
+        CHECK(feed_index_sound(ix, it[i].clip) != feed_name_hash("s4"));
+    }
+
+    /* 32 a clip kept (FEED_SOUND_SCAN), of the 480 */
+
+    CHECK(sound_lookups <= 4 * 32);
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 static void
 test_rank_interest(void)
 {
@@ -1076,6 +1150,7 @@ feed_unit_rank_tests(void)
     RUN(test_rank_pages);
     RUN(test_rank_interest);
     RUN(test_rank_seen_once);
+    RUN(test_rank_sound_sample);
     RUN(test_rank_slots);
     RUN(test_rank_hook);
     RUN(test_rank_random);
