@@ -45,6 +45,7 @@ struct feed_index_s {
     uint32_t            nslots;
 
     float              *centroids;
+    float              *centroid_inv;    /* 1 / a centroid's length, 0 */
     uint32_t           *assign;
     uint32_t           *members;     /* clips by cluster */
     uint64_t           *member_hash; /* their hashes, alongside */
@@ -72,6 +73,7 @@ static void feed_index_add(feed_index_t *ix, const feed_catalog_t *cat,
     uint32_t i);
 static int feed_index_map(feed_index_t *ix);
 static int feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat);
+static void feed_index_centroid_inv(feed_index_t *ix);
 static uint32_t feed_index_closest(const feed_index_t *ix, const float *v,
     float norm);
 static int feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat);
@@ -176,6 +178,7 @@ feed_index_free(feed_index_t *ix)
     free(ix->emb);
     free(ix->slots);
     free(ix->centroids);
+    free(ix->centroid_inv);
     free(ix->assign);
     free(ix->members);
     free(ix->member_hash);
@@ -381,7 +384,9 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
 
     ix->centroids = calloc((size_t) ix->nclusters * (ix->dim + 1),
                            sizeof(float));
-    if (ix->centroids == NULL) {
+    ix->centroid_inv = calloc(ix->nclusters, sizeof(float));
+
+    if (ix->centroids == NULL || ix->centroid_inv == NULL) {
         return FEED_ERROR;
     }
 
@@ -390,6 +395,8 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
             e = feed_clip_embedding(cat, feed_catalog_clip(cat, 0));
             memcpy(ix->centroids, e, ix->dim * sizeof(float));
         }
+
+        feed_index_centroid_inv(ix);
 
         return FEED_OK;
     }
@@ -466,7 +473,31 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
     free(sum);
     free(count);
 
+    feed_index_centroid_inv(ix);
+
     return FEED_OK;
+}
+
+
+/* the centroids' lengths, for feed_index_nearest() */
+
+static void
+feed_index_centroid_inv(feed_index_t *ix)
+{
+    float         cn;
+    uint32_t      c, d;
+    const float  *m;
+
+    for (c = 0; c < ix->nclusters; c++) {
+        m = &ix->centroids[c * ix->dim];
+        cn = 0;
+
+        for (d = 0; d < ix->dim; d++) {
+            cn += m[d] * m[d];
+        }
+
+        ix->centroid_inv[c] = cn > 0 ? 1 / sqrtf(cn) : 0;
+    }
 }
 
 
@@ -900,7 +931,7 @@ uint32_t
 feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
     uint32_t *out, uint32_t n)
 {
-    float         s, cn, vn, best[16];
+    float         s, vn, best[16];
     uint32_t      c, d, k, m;
     const float  *cv;
 
@@ -920,17 +951,14 @@ feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
 
     m = 0;
 
+    /*
+     * The cosine without v's length, the same for every cluster: the
+     * order is the cosine's, and a centroid's length is known already
+     */
+
     for (c = 0; c < ix->nclusters; c++) {
         cv = &ix->centroids[c * ix->dim];
-        s = 0;
-        cn = 0;
-
-        for (d = 0; d < dim; d++) {
-            s += v[d] * cv[d];
-            cn += cv[d] * cv[d];
-        }
-
-        s = (cn > 0 && vn > 0) ? s / sqrtf(cn * vn) : 0;
+        s = vn > 0 ? feed_dot(v, cv, dim) * ix->centroid_inv[c] : 0;
 
         if (m == n && s <= best[m - 1]) {
             continue;

@@ -81,8 +81,6 @@ static const feed_plugin_t *const  feed_registry[] = {
 #define FEED_NPLUGINS  (sizeof(feed_registry) / sizeof(feed_registry[0]))
 
 
-static inline float feed_rank_dot(const float *a, const float *b,
-    uint32_t dim);
 static float feed_rank_fit(feed_rank_t *rk, const float *e, float cn);
 static void feed_rank_unit(feed_rank_t *rk, const feed_cand_t *c,
     float *out);
@@ -262,37 +260,6 @@ feed_rank_uniform(feed_rank_t *rk)
 
 
 /*
- * A dot product in four running sums: one sum would make each step wait
- * for the last, and a page takes hundreds of these.
- */
-
-static inline float
-feed_rank_dot(const float *a, const float *b, uint32_t dim)
-{
-    float     s0, s1, s2, s3;
-    uint32_t  d;
-
-    s0 = 0;
-    s1 = 0;
-    s2 = 0;
-    s3 = 0;
-
-    for (d = 0; d + 4 <= dim; d += 4) {
-        s0 += a[d] * b[d];
-        s1 += a[d + 1] * b[d + 1];
-        s2 += a[d + 2] * b[d + 2];
-        s3 += a[d + 3] * b[d + 3];
-    }
-
-    for ( /* void */ ; d < dim; d++) {
-        s0 += a[d] * b[d];
-    }
-
-    return (s0 + s2) + (s1 + s3);
-}
-
-
-/*
  * The viewer's interest against a clip: the cosine with the taste it fits
  * best, in [-1, 1]; 0 while nothing is known.
  */
@@ -319,7 +286,7 @@ feed_rank_fit(feed_rank_t *rk, const float *e, float cn)
         }
 
         w = rk->v->interest + k * rk->stride;
-        s = feed_rank_dot(w, e, dim) / (rk->vn[k] * cn);
+        s = feed_dot(w, e, dim) / (rk->vn[k] * cn);
         any = 1;
 
         if (s > best) {
@@ -1022,7 +989,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                 }
 
                 while (upto[k] < m && p->diversity > 0) {
-                    w = feed_rank_dot(rk->unit[k],
+                    w = feed_dot(rk->unit[k],
                                       rk->page_unit[upto[k]++], rk->dim);
 
                     if (w > likeness[k]) {

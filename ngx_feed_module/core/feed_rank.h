@@ -218,6 +218,37 @@ typedef int (*feed_rank_hook_pt)(void *data, const feed_catalog_t *cat,
     feed_cand_t *cands, uint32_t n);
 
 
+/*
+ * A dot product in four running sums: one sum would make each step wait
+ * for the last, and a page takes hundreds of these.
+ */
+
+static inline float
+feed_dot(const float *a, const float *b, uint32_t dim)
+{
+    float     s0, s1, s2, s3;
+    uint32_t  d;
+
+    s0 = 0;
+    s1 = 0;
+    s2 = 0;
+    s3 = 0;
+
+    for (d = 0; d + 4 <= dim; d += 4) {
+        s0 += a[d] * b[d];
+        s1 += a[d + 1] * b[d + 1];
+        s2 += a[d + 2] * b[d + 2];
+        s3 += a[d + 3] * b[d + 3];
+    }
+
+    for ( /* void */ ; d < dim; d++) {
+        s0 += a[d] * b[d];
+    }
+
+    return (s0 + s2) + (s1 + s3);
+}
+
+
 /* the registry */
 
 uint32_t feed_plugins(const feed_plugin_t *const **list);
