@@ -17,6 +17,11 @@
 # the first use of a page is accepted and later ones are duplicates (both
 # are parsed, verified and looked up; the table says how many of each).
 #
+# The viewers post no events of their own, so the feed knows nothing of
+# them and ranks without a taste, the cheaper kind of page.  TASTE=1 has
+# each viewer watch a second page first, five clips to the end and
+# liked, so that the pages measured are ranked for a taste.
+#
 # Cases alternate A/B for ROUNDS rounds of DURATION seconds; medians of
 # req/s and p99 latency, and the ratio to static, are printed as Markdown
 # and written to bench/results/feed-YYYYMMDD.md (feed-batch-YYYYMMDD.md
@@ -33,6 +38,7 @@
 #   PORT=18480    NGINX=/usr/sbin/nginx  MODULE=build/ngx_http_feed_module.so
 #   KEEP=0        1 keeps the work directory
 #   CLIENT=normal or batch: wrk's scheduling policy
+#   TASTE=0       1: viewers with a taste (above)
 #
 # Needs: nginx, wrk, curl, cc (for tools/gen-catalog).
 
@@ -52,12 +58,13 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 MODULE=${MODULE:-build/ngx_http_feed_module.so}
 KEEP=${KEEP:-0}
 CLIENT=${CLIENT:-normal}
+TASTE=${TASTE:-0}
 BUILD=${BUILD:-build}
 
 BENCH=feed.sh
 . "$ROOT/bench/lib.sh"
 
-for v in CLIPS VIEWERS DURATION ROUNDS CONNS THREADS PORT; do
+for v in CLIPS VIEWERS DURATION ROUNDS CONNS THREADS PORT TASTE; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
 done
 
@@ -157,6 +164,23 @@ curl -s -b "feed_sid=$(head -1 "$WORK/cookies.txt")" \
      --data-binary "$(head -1 "$WORK/batches.txt" | cut -f2)" \
      -o "$WORK/events.json" "$URL/feed/events"
 
+if ((TASTE)); then
+    log "giving the $VIEWERS viewers a taste"
+
+    while read -r sid; do
+        body=$(curl -s -b "feed_sid=$sid" "$URL/feed" \
+               | grep -o '"impression":"[^"]*"' \
+               | awk 'NR <= 5 {
+                          sub(/^"impression":/, "")
+                          printf "%s{\"impression\":%s,", (NR > 1 ? "," : ""), $0
+                          printf "\"watch_ms\":60000,\"like\":true}"
+                      }')
+        curl -s -b "feed_sid=$sid" -H 'Content-Type: application/json' \
+             --data-binary "{\"events\":[$body]}" "$URL/feed/events" \
+        | grep -q '"accepted":5,' || die "a viewer's events were refused"
+    done <"$WORK/cookies.txt"
+fi
+
 cat >"$WORK/feed.lua" <<EOF
 local cookies = {}
 for line in io.lines("$WORK/cookies.txt") do cookies[#cookies + 1] = line end
@@ -241,6 +265,7 @@ done
 EVENTS_OK=$(grep -c . "$WORK/batches.txt")
 RESULT=bench/results/feed-
 [[ $CLIENT == normal ]] || RESULT+=$CLIENT-
+((TASTE == 0)) || RESULT+=taste-
 RESULT+=$(date -u +%Y%m%d).md
 
 TABLE=$(awk -v fr="${RPS[feed]}" -v sr="${RPS[static]}" \
@@ -261,6 +286,12 @@ TABLE=$(awk -v fr="${RPS[feed]}" -v sr="${RPS[static]}" \
          "($CLIENT scheduling)," \
          "$ROUNDS rounds of ${DURATION}s, medians; static bodies of the" \
          "same size ($(wc -c <"$WORK/static.json") bytes for the manifest)."
+    if ((TASTE)); then
+        echo "Viewers with a taste: each watched five clips of a page to" \
+             "the end and liked them before the runs."
+    else
+        echo "Viewers not known yet: they post no events of their own."
+    fi
     echo "Events: $EVENTS_OK batches of 10 were fresh at the start, the" \
          "rest of each run were duplicates (verified, looked up, refused)."
     echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
