@@ -133,7 +133,7 @@ feed_rank_default_params(feed_rank_params_t *p)
     memset(p, 0, sizeof(feed_rank_params_t));
 
     p->page = 10;
-    p->candidates = 100;
+    p->candidates = 60;
     p->explore_share = 0.04f;
     p->zeitgeist_share = 0.04f;
     p->diversity = 0.3f;
