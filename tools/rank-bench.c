@@ -12,11 +12,12 @@
  *
  * Builds the index the way a worker does, gives each viewer a taste (the
  * embedding of a random clip), four liked clips and the sounds of four
- * clips it watched to the end (random clips' sounds), then ranks pages of 10 for the viewers in
- * turn, each remembering what it was shown, and prints the microseconds
- * a page took, the candidates a page looked at and a checksum of the
- * pages (the same build ranks the same pages: a faster ranking that
- * should rank alike can be checked against the one before it); then
+ * clips it watched to the end (random clips' sounds), then ranks pages of
+ * 10 for the viewers in turn, each remembering what it was shown, and
+ * prints the microseconds a page took, the candidates a page looked at
+ * and a checksum of the pages (the same build ranks the same pages: a
+ * faster ranking that should rank alike can be checked against the one
+ * before it); then
  * the same for viewers not known yet (no taste: what bench/feed.sh's
  * viewers get unless TASTE=1).
  */
