@@ -8,7 +8,8 @@
  * Source "sound": a sound is a collaboration too (many people dancing to
  * one song).  A viewer who watched clips with a sound to the end is
  * offered that sound's best clips: those that most held their audience,
- * by the smoothed rate the quality scorer uses.
+ * by the smoothed rate the quality scorer uses, of a random sample of the
+ * sound's clips.
  */
 
 #include "feed_rank.h"
