@@ -24,8 +24,8 @@
 #
 # Cases alternate A/B for ROUNDS rounds of DURATION seconds; medians of
 # req/s and p99 latency, and the ratio to static, are printed as Markdown
-# and written to bench/results/feed-YYYYMMDD.md (feed-batch-YYYYMMDD.md
-# with CLIENT=batch).
+# and written to bench/results/feed-YYYYMMDD.md (feed-batch-, feed-taste-
+# or feed-batch-taste-YYYYMMDD.md with CLIENT=batch, TASTE=1).
 #
 # wrk shares the cores with the workers.  A server slower than its client
 # wakes the client for every response, and the woken client preempts a
@@ -142,6 +142,20 @@ done
 
 URL="http://127.0.0.1:$PORT"
 
+# events_body N FIELDS: a batch answering the first N impressions of the
+# page on stdin, each event with FIELDS (JSON members)
+
+events_body() {
+    grep -o '"impression":"[^"]*"' \
+    | awk -v n="$1" -v fields="$2" '
+          BEGIN { printf "{\"events\":[" }
+          NR <= n {
+              sub(/^"impression":/, "")
+              printf "%s{\"impression\":%s,%s}", (NR > 1 ? "," : ""), $0, fields
+          }
+          END { printf "]}\n" }'
+}
+
 # sessions, one page of impressions each, a static body of each size
 
 log "opening $VIEWERS sessions"
@@ -152,11 +166,9 @@ for ((v = 1; v <= VIEWERS; v++)); do
     curl -s -c "$WORK/jar" -o "$WORK/page.json" "$URL/feed"
     sid=$(awk '$6 == "feed_sid" { print $7 }' "$WORK/jar")
     echo "$sid" >>"$WORK/cookies.txt"
-    sed -n 's/.*/&/p' "$WORK/page.json" \
-    | grep -o '"impression":"[^"]*"' \
-    | awk -v sid="$sid" 'BEGIN { printf "%s\t{\"events\":[", sid }
-          { sub(/^"impression":/, ""); printf "%s{\"impression\":%s,\"watch_ms\":4000}", (NR > 1 ? "," : ""), $0 }
-          END { printf "]}\n" }' >>"$WORK/batches.txt"
+    printf '%s\t%s\n' "$sid" \
+           "$(events_body 10 '"watch_ms":4000' <"$WORK/page.json")" \
+           >>"$WORK/batches.txt"
 done
 
 cp "$WORK/page.json" "$WORK/static.json"
@@ -169,14 +181,9 @@ if ((TASTE)); then
 
     while read -r sid; do
         body=$(curl -s -b "feed_sid=$sid" "$URL/feed" \
-               | grep -o '"impression":"[^"]*"' \
-               | awk 'NR <= 5 {
-                          sub(/^"impression":/, "")
-                          printf "%s{\"impression\":%s,", (NR > 1 ? "," : ""), $0
-                          printf "\"watch_ms\":60000,\"like\":true}"
-                      }')
+               | events_body 5 '"watch_ms":60000,"like":true')
         curl -s -b "feed_sid=$sid" -H 'Content-Type: application/json' \
-             --data-binary "{\"events\":[$body]}" "$URL/feed/events" \
+             --data-binary "$body" "$URL/feed/events" \
         | grep -q '"accepted":5,' || die "a viewer's events were refused"
     done <"$WORK/cookies.txt"
 fi
