@@ -32,6 +32,10 @@ static ngx_int_t ngx_http_feed_manifest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_remixes_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_sound_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only);
+static ngx_int_t ngx_http_feed_send_later(ngx_http_request_t *r, u_char *body,
+    size_t len);
+static void ngx_http_feed_send_posted(ngx_event_t *ev);
+static void ngx_http_feed_send_cleanup(void *data);
 static ngx_int_t ngx_http_feed_name_arg(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_feed_events_handler(ngx_http_request_t *r);
@@ -435,6 +439,7 @@ ngx_http_feed_merge_rank(ngx_conf_t *cf, ngx_http_feed_loc_conf_t *prev,
 
     ngx_conf_merge_uint_value(conf->page_size, prev->page_size, p->page);
     ngx_conf_merge_uint_value(conf->page_max, prev->page_max, FEED_PAGE_MAX);
+    ngx_conf_merge_value(conf->batch_send, prev->batch_send, 1);
     ngx_conf_merge_uint_value(conf->playlist_bandwidth,
                               prev->playlist_bandwidth, 1500000);
 
@@ -1241,7 +1246,110 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
                                         r->connection->log);
     }
 
+    if (flcf->batch_send && r == r->main) {
+        return ngx_http_feed_send_later(r, body, p - body);
+    }
+
     return ngx_http_feed_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+/*
+ * feed_batch_send: a page is sent once the worker has handled all the
+ * events of this pass of its loop (a posted event), so that the pages
+ * ranked in one pass leave together.  A client woken by a response does
+ * not then interrupt the ranking of the next page, nor sleep and wake
+ * again for each one.
+ */
+
+typedef struct {
+    ngx_event_t          ev;
+    ngx_http_request_t  *r;
+    u_char              *body;
+    size_t               len;
+} ngx_http_feed_send_t;
+
+
+static ngx_uint_t  ngx_http_feed_send_pending;
+
+
+static ngx_int_t
+ngx_http_feed_send_later(ngx_http_request_t *r, u_char *body, size_t len)
+{
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_feed_send_t     *s;
+    ngx_http_feed_metrics_t  *m;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_feed_send_t));
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s = cln->data;
+    ngx_memzero(s, sizeof(ngx_http_feed_send_t));
+
+    s->r = r;
+    s->body = body;
+    s->len = len;
+    s->ev.data = s;
+    s->ev.handler = ngx_http_feed_send_posted;
+    s->ev.log = r->connection->log;
+
+    cln->handler = ngx_http_feed_send_cleanup;
+
+    m = ngx_http_feed_metrics(r);
+
+    if (m) {
+        (void) ngx_atomic_fetch_add(&m->batch_pages, 1);
+
+        if (ngx_http_feed_send_pending == 0) {
+            (void) ngx_atomic_fetch_add(&m->batch_sends, 1);
+        }
+    }
+
+    ngx_http_feed_send_pending++;
+
+    r->main->count++;
+    ngx_post_event(&s->ev, &ngx_posted_events);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_feed_send_posted(ngx_event_t *ev)
+{
+    ngx_connection_t      *c;
+    ngx_http_request_t    *r;
+    ngx_http_feed_send_t  *s;
+
+    s = ev->data;
+    r = s->r;
+    c = r->connection;
+
+    ngx_http_feed_send_pending--;
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_http_finalize_request(r, ngx_http_feed_json(r, NGX_HTTP_OK, s->body,
+                                                    s->len));
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * A request freed before its page was sent (terminated by another event
+ * of the same pass): the posted event must not run.
+ */
+
+static void
+ngx_http_feed_send_cleanup(void *data)
+{
+    ngx_http_feed_send_t  *s = data;
+
+    if (s->ev.posted) {
+        ngx_delete_posted_event(&s->ev);
+        ngx_http_feed_send_pending--;
+    }
 }
 
 
@@ -2063,6 +2171,14 @@ ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p, u_char *last)
             "catalog file and taken without a reload (per worker).\n"
             "# TYPE feed_catalog_appended_total counter\n"
             "feed_catalog_appended_total %uA\n"
+            "# HELP feed_batch_pages_total Pages sent at the end of an "
+            "event loop pass (feed_batch_send).\n"
+            "# TYPE feed_batch_pages_total counter\n"
+            "feed_batch_pages_total %uA\n"
+            "# HELP feed_batch_sends_total Passes that sent pages: "
+            "pages / sends is the mean batch.\n"
+            "# TYPE feed_batch_sends_total counter\n"
+            "feed_batch_sends_total %uA\n"
             "# HELP feed_viewers Viewers in the state zone.\n"
             "# TYPE feed_viewers gauge\n"
             "feed_viewers %uL\n"
@@ -2085,6 +2201,7 @@ ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p, u_char *last)
             "# TYPE feed_state_resets_total counter\n"
             "feed_state_resets_total %uL\n",
             m->new_viewers, m->rate_limited, m->catalog_appended,
+            m->batch_pages, m->batch_sends,
             st.viewers, st.viewer_capacity, st.evictions, st.clips,
             st.clips_refused, st.resets);
 

@@ -263,6 +263,13 @@ static ngx_command_t  ngx_http_feed_commands[] = {
       offsetof(ngx_http_feed_loc_conf_t, page_max),
       NULL },
 
+    { ngx_string("feed_batch_send"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_feed_loc_conf_t, batch_send),
+      NULL },
+
     { ngx_string("feed_candidates"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -555,6 +562,7 @@ ngx_http_feed_create_loc_conf(ngx_conf_t *cf)
     flcf->cache_inline = NGX_CONF_UNSET_SIZE;
     flcf->page_size = NGX_CONF_UNSET_UINT;
     flcf->page_max = NGX_CONF_UNSET_UINT;
+    flcf->batch_send = NGX_CONF_UNSET;
     flcf->playlist_bandwidth = NGX_CONF_UNSET_UINT;
     flcf->candidates = NGX_CONF_UNSET_UINT;
     flcf->explore_share = NGX_HTTP_FEED_WEIGHT_UNSET;

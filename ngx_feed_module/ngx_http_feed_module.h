@@ -82,6 +82,8 @@ typedef struct {
     ngx_atomic_t              new_viewers;
     ngx_atomic_t              rate_limited;
     ngx_atomic_t              catalog_appended;
+    ngx_atomic_t              batch_pages;
+    ngx_atomic_t              batch_sends;
     ngx_atomic_t              state_full;
     ngx_atomic_t              lua_calls;
     ngx_atomic_t              lua_failures[NGX_HTTP_FEED_LUA_FAIL_N];
@@ -205,6 +207,7 @@ typedef struct {
 
     ngx_uint_t                page_size;
     ngx_uint_t                page_max;
+    ngx_flag_t                batch_send;
     ngx_uint_t                candidates;
     float                     explore_share;
     float                     zeitgeist_share;
