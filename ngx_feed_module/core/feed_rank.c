@@ -33,9 +33,19 @@ struct feed_rank_s {
     uint32_t                    reach;      /* the reach scorer is on */
     feed_cand_t                 c[FEED_CAND_MAX];
 
-    /* the shortlist's and the page's embeddings over their lengths */
-    float                       unit[FEED_SHORTLIST][FEED_DIM_MAX];
-    float                       page_unit[FEED_PAGE_MAX][FEED_DIM_MAX];
+    /*
+     * The shortlist in columns, for the personal slots: the embeddings
+     * over their lengths (a column of FEED_SHORTLIST per dimension) and
+     * each clip's likeness to the page so far, brought up to date for
+     * all of them at once as each item is placed.
+     */
+    float                       unit[FEED_DIM_MAX][FEED_SHORTLIST];
+    float                       likeness[FEED_SHORTLIST];
+    uint64_t                    key[FEED_SHORTLIST];
+    float                       score[FEED_SHORTLIST];
+    uint32_t                    creator[FEED_SHORTLIST];
+    uint32_t                    sound[FEED_SHORTLIST];
+    uint8_t                     picked[FEED_SHORTLIST];
 };
 
 
@@ -92,6 +102,7 @@ static void feed_rank_heap_up(uint64_t *h, uint32_t i);
 static void feed_rank_heap_down(uint64_t *h, uint32_t n);
 static int feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c,
     uint32_t creator, uint32_t sound);
+static void feed_rank_liken(feed_rank_t *rk, const float *unit);
 static float feed_rank_spread(feed_rank_t *rk, const feed_cand_t *c);
 static void feed_rank_rising(feed_rank_t *rk);
 static double feed_gamma_sample(uint64_t *rng, double a);
@@ -352,6 +363,57 @@ feed_rank_unit(feed_rank_t *rk, const feed_cand_t *c, float *out)
 
     for (d = 0; d < rk->dim; d++) {
         out[d] = c->emb[d] * r;
+    }
+}
+
+
+/*
+ * An item placed on the page: every shortlisted clip's likeness to it,
+ * the cosine, kept where it is the closest so far.  Column by column,
+ * the sums in the order feed_dot() adds them.
+ */
+
+static void
+feed_rank_liken(feed_rank_t *rk, const float *unit)
+{
+    float     s0[4], s1[4], s2[4], s3[4], w;
+    uint32_t  d, k, i, dim;
+
+    dim = rk->dim;
+
+    /* four clips at a time: the compiler makes one vector of each sum */
+
+    for (k = 0; k < FEED_SHORTLIST; k += 4) {
+
+        for (i = 0; i < 4; i++) {
+            s0[i] = 0;
+            s1[i] = 0;
+            s2[i] = 0;
+            s3[i] = 0;
+        }
+
+        for (d = 0; d + 4 <= dim; d += 4) {
+            for (i = 0; i < 4; i++) {
+                s0[i] += rk->unit[d][k + i] * unit[d];
+                s1[i] += rk->unit[d + 1][k + i] * unit[d + 1];
+                s2[i] += rk->unit[d + 2][k + i] * unit[d + 2];
+                s3[i] += rk->unit[d + 3][k + i] * unit[d + 3];
+            }
+        }
+
+        for ( /* void */ ; d < dim; d++) {
+            for (i = 0; i < 4; i++) {
+                s0[i] += rk->unit[d][k + i] * unit[d];
+            }
+        }
+
+        /* a select, not a branch: which is closer cannot be predicted */
+
+        for (i = 0; i < 4; i++) {
+            w = (s0[i] + s2[i]) + (s1[i] + s3[i]);
+            rk->likeness[k + i] = w > rk->likeness[k + i]
+                                  ? w : rk->likeness[k + i];
+        }
     }
 }
 
@@ -623,9 +685,9 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint32_t              i, j, k, m, budget, slot, nslots[3], nexp;
     uint64_t              zs, at;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
-    uint32_t              upto[FEED_SHORTLIST];
+    uint32_t              d, best_k;
     uint64_t              key, heap[FEED_SHORTLIST];
-    float                 likeness[FEED_SHORTLIST];
+    float                 unit[FEED_DIM_MAX];
     float                 score, part, weight[FEED_NPLUGINS];
     uint32_t              filters[FEED_NPLUGINS];
     uint32_t              nfilters, nscorers, alive, round;
@@ -791,9 +853,10 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     }
 
     /*
-     * A shortlist of the best scores for the personal slots, best first,
-     * the earlier candidate first among equal scores: the best are kept
-     * in a heap whose root is the worst of them, then sorted.
+     * A shortlist of the best scores for the personal slots, the earlier
+     * candidate first among equal scores, as their keys say: in no order
+     * (the slots compare keys); past FEED_SHORTLIST, the best are kept in
+     * a heap whose root is the worst of them.
      */
 
     short_n = 0;
@@ -810,7 +873,12 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
         if (short_n < FEED_SHORTLIST) {
             heap[short_n++] = key;
-            feed_rank_heap_up(heap, short_n - 1);
+
+            if (short_n == FEED_SHORTLIST) {
+                for (k = 1; k < short_n; k++) {
+                    feed_rank_heap_up(heap, k);
+                }
+            }
 
         } else if (key > heap[0]) {
             heap[0] = key;
@@ -818,20 +886,24 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         }
     }
 
-    /* the heap's root to the end, one at a time: best first */
-
-    for (k = short_n; k > 1; k--) {
-        key = heap[0];
-        heap[0] = heap[k - 1];
-        heap[k - 1] = key;
-        feed_rank_heap_down(heap, k - 1);
-    }
-
     for (k = 0; k < short_n; k++) {
         shortlist[k] = ~(uint32_t) heap[k];
+        c = &rk->c[shortlist[k]];
+
+        rk->key[k] = heap[k];
+        rk->score[k] = c->score;
+        rk->creator[k] = c->rec->creator;
+        rk->sound[k] = c->rec->sound;
+        rk->picked[k] = 0;
+        rk->likeness[k] = 0;
+        c->short_k = (uint8_t) (k + 1);
 
         if (p->diversity > 0) {
-            feed_rank_unit(rk, &rk->c[shortlist[k]], rk->unit[k]);
+            feed_rank_unit(rk, c, unit);
+
+            for (d = 0; d < rk->dim; d++) {
+                rk->unit[d][k] = unit[d];
+            }
         }
     }
 
@@ -886,11 +958,6 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     }
 
     nslots[0] = nslots[1] = nslots[2] = 0;
-
-    for (k = 0; k < short_n; k++) {
-        likeness[k] = 0;
-        upto[k] = 0;
-    }
 
     creator = v->last_creator;
     sound = v->last_sound;
@@ -968,41 +1035,34 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
             /*
              * personal: score less a penalty for likeness to the page,
-             * the closest clip on it; a likeness only grows, so a clip
-             * whose score is no better than the best so far cannot win,
-             * nor can any after it, and a likeness is brought up to date
-             * only when its clip might
+             * the closest clip on it; the best of the shortlist that may
+             * follow the last item, of equals the better score, then the
+             * earlier candidate (the greater key)
              */
 
+            best_k = short_n;
+            key = 0;
+
             for (k = 0; k < short_n; k++) {
-                c = &rk->c[shortlist[k]];
-
-                if (!(c->score > best_u)) {
-                    break;
-                }
-
-                if (c->picked
-                    || !feed_rank_spaced(rk, c, creator, sound)
-                    || !(c->score - p->diversity * likeness[k] > best_u))
+                if (rk->picked[k]
+                    || (!v->only
+                        && (rk->creator[k] == creator
+                            || rk->sound[k] == sound)))
                 {
-                    continue;   /* its penalty so far already loses */
+                    continue;
                 }
 
-                while (upto[k] < m && p->diversity > 0) {
-                    w = feed_dot(rk->unit[k],
-                                      rk->page_unit[upto[k]++], rk->dim);
+                u = rk->score[k] - p->diversity * rk->likeness[k];
 
-                    if (w > likeness[k]) {
-                        likeness[k] = w;
-                    }
-                }
-
-                u = c->score - p->diversity * likeness[k];
-
-                if (u > best_u) {
+                if (u > best_u || (u == best_u && rk->key[k] > key)) {
                     best_u = u;
-                    best = c;
+                    best_k = k;
+                    key = rk->key[k];
                 }
+            }
+
+            if (best_k < short_n) {
+                best = &rk->c[shortlist[best_k]];
             }
         }
 
@@ -1051,8 +1111,13 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         creator = best->rec->creator;
         sound = best->rec->sound;
 
+        if (best->short_k) {
+            rk->picked[best->short_k - 1] = 1;
+        }
+
         if (p->diversity > 0) {
-            feed_rank_unit(rk, best, rk->page_unit[m - 1]);
+            feed_rank_unit(rk, best, unit);
+            feed_rank_liken(rk, unit);
         }
     }
 

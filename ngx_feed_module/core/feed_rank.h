@@ -156,6 +156,8 @@ typedef struct {
     uint8_t             rising;           /* of the top of the trending
                                              list, unseen */
     uint8_t             unseen;           /* a source found it unseen */
+    uint8_t             short_k;          /* 1 + its place on the
+                                             shortlist; 0: not on it */
     float               score;
     float               parts[FEED_PARTS];
     float               sample;           /* Thompson draw, fresh clips */
