@@ -1426,8 +1426,11 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
     uint32_t                    i, n, k, now, first;
     uint32_t                    creators[FEED_STATE_RECENT];
     uint32_t                    sounds[FEED_STATE_RECENT];
+    uint32_t                    shown;
     uint64_t                    liked[FEED_STATE_LIKED];
+    uint64_t                    hashes[FEED_PAGE_MAX];
     feed_item_t                *items;
+    feed_clip_stats_t          *stats[FEED_PAGE_MAX];
     feed_viewer_t               snap, *v;
     feed_clip_stats_t          *cs;
     feed_rank_viewer_t          rv;
@@ -1515,15 +1518,22 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
      * never counted would sink the clips' rates).  A HEAD shows nothing.
      */
 
+    for (i = 0; i < n; i++) {
+        hashes[i] = feed_index_hash(fmcf->index, items[i].clip);
+    }
+
+    shown = (r->method != NGX_HTTP_HEAD && !pg->lean) ? n : 0;
+
     ngx_shmtx_lock(&state->shpool->mutex);
 
     v = feed_state_viewer_locked(state->region, pg->who.id.id, now, 1, NULL);
     first = v ? v->page : 0;
 
+    feed_state_clips_locked(state->region, hashes, shown, now, 1, stats);
+
     for (i = 0; i < n && r->method != NGX_HTTP_HEAD; i++) {
         if (v) {
-            feed_viewer_seen_add(v, feed_index_hash(fmcf->index,
-                                                    items[i].clip));
+            feed_viewer_seen_add(v, hashes[i]);
             feed_viewer_recent_add(v, feed_index_creator(fmcf->index,
                                                          items[i].clip),
                                    feed_index_sound(fmcf->index,
@@ -1532,14 +1542,12 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
             v->page++;
         }
 
-        if (pg->lean) {
+        if (i >= shown) {
             continue;
         }
 
-        cs = feed_state_clip_locked(state->region,
-                                    feed_index_hash(fmcf->index,
-                                                    items[i].clip),
-                                    now, 1);
+        cs = stats[i];
+
         if (cs) {
             feed_clip_add(&cs->impressions, 1);
             cs->stage = feed_stage_next(cs->stage, cs->impressions,

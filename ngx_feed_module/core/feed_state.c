@@ -134,6 +134,8 @@ static void feed_state_remove(feed_state_hdr_t *h, unsigned t, uint64_t i);
 static int feed_state_unlink(feed_state_hdr_t *h, uint64_t i);
 static void feed_state_push(feed_state_hdr_t *h, uint64_t i);
 static int feed_state_evict(feed_state_hdr_t *h, uint64_t *i);
+static void *feed_state_keyed(feed_state_hdr_t *h, unsigned t, uint64_t hash,
+    uint32_t tag, int create, int *created);
 static void *feed_state_keyed_locked(void *region, unsigned t, uint64_t hash,
     int create, int *created);
 static uint32_t feed_state_copy_locked(void *region, unsigned t,
@@ -502,8 +504,9 @@ feed_state_find(feed_state_hdr_t *h, unsigned t, const void *key,
     s = feed_state_slots(h, t);
     nslots = h->tab[t].nslots;
 
-    for (i = tag % nslots, n = 0; n < nslots; i = (i + 1) % nslots, n++) {
-
+    for (i = tag % nslots, n = 0; n < nslots; i = i + 1 < nslots ? i + 1 : 0,
+                                              n++)
+    {
         if (s[i].rec == FEED_NONE) {
             return FEED_DECLINED;
         }
@@ -810,9 +813,6 @@ static void *
 feed_state_keyed_locked(void *region, unsigned t, uint64_t hash,
     int create, int *created)
 {
-    int                rc, again;
-    uint32_t           tag;
-    uint64_t           i, slot;
     unsigned char     *r;
     feed_state_hdr_t  *h;
 
@@ -823,7 +823,26 @@ feed_state_keyed_locked(void *region, unsigned t, uint64_t hash,
         return NULL;
     }
 
-    tag = feed_state_tag(h, t, &hash);
+    r = feed_state_keyed(h, t, hash, feed_state_tag(h, t, &hash), create,
+                         created);
+
+    feed_state_leave(h);
+
+    return r;
+}
+
+
+/* the same within an operation: the table entered, the tag known */
+
+static void *
+feed_state_keyed(feed_state_hdr_t *h, unsigned t, uint64_t hash,
+    uint32_t tag, int create, int *created)
+{
+    int                rc, again;
+    uint64_t           i, slot;
+    unsigned char     *r;
+
+    *created = 0;
     r = NULL;
 
     for (again = 0; again < 2; again++) {
@@ -866,8 +885,6 @@ feed_state_keyed_locked(void *region, unsigned t, uint64_t hash,
         break;
     }
 
-    feed_state_leave(h);
-
     return r;
 }
 
@@ -888,6 +905,60 @@ feed_state_clip_locked(void *region, uint64_t hash, uint32_t now,
     }
 
     return c;
+}
+
+
+/*
+ * A page's clips in one operation: their slots asked for ahead, so that
+ * the lookups' misses overlap.
+ */
+
+void
+feed_state_clips_locked(void *region, const uint64_t *hash, uint32_t n,
+    uint32_t now, int create, feed_clip_stats_t **out)
+{
+    int                 created;
+    uint32_t            i, tag[FEED_STATE_BATCH];
+    feed_state_hdr_t   *h;
+    feed_state_slot_t  *s;
+    feed_clip_stats_t  *c;
+
+    for (i = 0; i < n; i++) {
+        out[i] = NULL;
+    }
+
+    if (n > FEED_STATE_BATCH) {
+        n = FEED_STATE_BATCH;
+    }
+
+    h = feed_state_enter(region, FEED_STATE_CLIPS);
+    if (h == NULL) {
+        return;
+    }
+
+    s = feed_state_slots(h, FEED_STATE_CLIPS);
+
+    for (i = 0; i < n; i++) {
+        tag[i] = feed_state_tag(h, FEED_STATE_CLIPS, &hash[i]);
+
+#if defined(__GNUC__)
+        __builtin_prefetch(&s[tag[i] % h->tab[FEED_STATE_CLIPS].nslots]);
+#endif
+    }
+
+    for (i = 0; i < n; i++) {
+        c = feed_state_keyed(h, FEED_STATE_CLIPS, hash[i], tag[i], create,
+                             &created);
+
+        if (created) {
+            c->first_seen = now;
+            c->score_time = now;
+        }
+
+        out[i] = c;
+    }
+
+    feed_state_leave(h);
 }
 
 

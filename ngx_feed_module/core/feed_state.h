@@ -190,6 +190,13 @@ feed_viewer_t *feed_state_viewer_locked(void *region,
 
 feed_clip_stats_t *feed_state_clip_locked(void *region, uint64_t hash,
     uint32_t now, int create);
+
+/* the same for n clips at once (at most FEED_STATE_BATCH): out[i] */
+
+#define FEED_STATE_BATCH  64
+
+void feed_state_clips_locked(void *region, const uint64_t *hash, uint32_t n,
+    uint32_t now, int create, feed_clip_stats_t **out);
 feed_sound_stats_t *feed_state_sound_locked(void *region, uint64_t hash,
     uint32_t now, int create);
 

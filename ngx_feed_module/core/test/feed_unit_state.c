@@ -944,6 +944,77 @@ test_state_clips(void)
 }
 
 
+/*
+ * A page's clips at once: the same records one at a time would give,
+ * found or made, a clip twice in a batch made once, what does not fit
+ * refused, nothing made without create.
+ */
+
+static void
+test_state_clips_batch(void)
+{
+    void                *s;
+    unsigned             i;
+    uint64_t             h[12];
+    feed_clip_stats_t   *out[12], *c;
+    feed_state_stats_t   st;
+
+    s = make_state(REGION, 16, 16, 16);
+
+    for (i = 0; i < 4; i++) {
+        c = feed_state_clip_locked(s, clip_hash(i), 10, 1);
+        CHECK(c != NULL);
+        c->impressions = 100 + i;
+    }
+
+    for (i = 0; i < 12; i++) {
+        h[i] = clip_hash(i < 10 ? i : 7);       /* 7 three times */
+    }
+
+    feed_state_clips_locked(s, h, 5, 20, 0, out);
+
+    for (i = 0; i < 5; i++) {
+        CHECK((out[i] != NULL) == (i < 4));
+    }
+
+    CHECK(out[2] != NULL && out[2]->impressions == 102);
+
+    feed_state_clips_locked(s, h, 12, 30, 1, out);
+
+    for (i = 0; i < 12; i++) {
+        if (!CHECK(out[i] != NULL)) {
+            return;
+        }
+
+        CHECK(out[i]->hash == h[i]);
+        CHECK_UINT(out[i]->first_seen, i < 4 ? 10 : 30);
+        CHECK(out[i] == feed_state_clip_locked(s, h[i], 40, 0));
+    }
+
+    CHECK(out[7] == out[10] && out[7] == out[11]);
+
+    feed_state_stats_locked(s, &st);
+    CHECK_UINT(st.clips, 10);
+
+    /* six more fit, of ten */
+
+    for (i = 0; i < 10; i++) {
+        h[i] = clip_hash(100 + i);
+    }
+
+    feed_state_clips_locked(s, h, 10, 50, 1, out);
+
+    for (i = 0; i < 10; i++) {
+        CHECK((out[i] != NULL) == (i < 6));
+    }
+
+    feed_state_stats_locked(s, &st);
+    CHECK_UINT(st.clips, 16);
+    CHECK_UINT(st.clips_refused, 4);
+    CHECK_INT(feed_state_check(s, REGION), FEED_OK);
+}
+
+
 /* random work on every table, as the feed would do it */
 
 static void
@@ -1272,6 +1343,7 @@ feed_unit_state_tests(void)
     RUN(test_state_learn);
     RUN(test_state_trend);
     RUN(test_state_clips);
+    RUN(test_state_clips_batch);
     RUN(test_state_check);
     RUN(test_state_corrupt);
     RUN(test_state_kill);
