@@ -1042,6 +1042,7 @@ ngx_http_feed_sound_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
 {
+    int                         esc;
     u_char                     *p, *body, *last;
     size_t                      len, k;
     uint32_t                    i, n;
@@ -1177,7 +1178,7 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
         imp.time = pg.now;
         imp.position = pg.first + i;
         p = (u_char *) feed_clip_id(fmcf->catalog, clip);
-        imp.clip_len = ngx_strlen(p);
+        imp.clip_len = feed_catalog_str_len(fmcf->catalog, (char *) p, &esc);
         ngx_memcpy(imp.clip, p, imp.clip_len);
 
         urls[i].impression = ngx_pnalloc(r->pool, FEED_IMPRESSION_MAX);
@@ -1576,6 +1577,7 @@ static ngx_int_t
 ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     uint32_t idx, feed_item_urls_t *u, ngx_str_t *warm)
 {
+    int                        esc;
     size_t                     len;
     ngx_str_t                  s, id, dir, query, start;
     feed_hls_part_t            parts[2];
@@ -1590,7 +1592,7 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     warm[0].len = 0;
 
     id.data = (u_char *) feed_clip_id(cat, clip);
-    id.len = ngx_strlen(id.data);
+    id.len = feed_catalog_str_len(cat, (char *) id.data, &esc);
 
     if (ngx_http_feed_sign(r, &id, 0, &query) != NGX_OK) {
         return NGX_ERROR;
@@ -1613,7 +1615,7 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     if (feed_hls_clip_parts(cat, clip, 0, parts) == 2) {
         start.data = (u_char *) feed_clip_id(cat,
                                     feed_catalog_clip(cat, clip->parent));
-        start.len = ngx_strlen(start.data);
+        start.len = feed_catalog_str_len(cat, (char *) start.data, &esc);
 
         if (ngx_http_feed_sign(r, &start, 0, &query) != NGX_OK) {
             return NGX_ERROR;
@@ -1647,7 +1649,7 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     if (clip->lineage == FEED_LINEAGE_DUET && clip->parent != FEED_NONE) {
         id.data = (u_char *) feed_clip_id(cat,
                                     feed_catalog_clip(cat, clip->parent));
-        id.len = ngx_strlen(id.data);
+        id.len = feed_catalog_str_len(cat, (char *) id.data, &esc);
 
         if (ngx_http_feed_sign(r, &id, 0, &query) != NGX_OK
             || ngx_http_feed_clip_url(r, &id, NULL, "master.m3u8",

@@ -2231,29 +2231,71 @@ feed_vec_trim(feed_vec_t *v)
 }
 
 
+/*
+ * A string into the pool: two bytes before it (native order) hold its
+ * length and FEED_STR_ESCAPE if JSON must escape some of it, a NUL after
+ * it; the length is FEED_STR_LONG for one too long to say.
+ */
+
 static int
 feed_str_add(feed_catalog_t *cat, const char *s, size_t len, uint32_t *off)
 {
+    char      *p;
+    size_t     i;
+    uint16_t   hdr;
+
     if (len == 0) {
         *off = 0;
         return FEED_OK;
     }
 
-    if (cat->strings.len + len + 1 > 0xffffffffu) {
+    if (cat->strings.len + len + 3 > 0xffffffffu) {
         return FEED_ERROR;
     }
 
-    if (feed_vec_reserve(&cat->strings, len + 1) != FEED_OK) {
+    if (feed_vec_reserve(&cat->strings, len + 3) != FEED_OK) {
         return FEED_ERROR;
     }
 
-    *off = (uint32_t) cat->strings.len;
+    hdr = (uint16_t) (len < FEED_STR_LONG ? len : FEED_STR_LONG);
 
-    memcpy((char *) cat->strings.data + cat->strings.len, s, len);
-    ((char *) cat->strings.data)[cat->strings.len + len] = '\0';
-    cat->strings.len += len + 1;
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] < 0x20 || s[i] == '"' || s[i] == '\\'
+            || s[i] == 0x7f)
+        {
+            hdr |= FEED_STR_ESCAPE;
+            break;
+        }
+    }
+
+    p = (char *) cat->strings.data + cat->strings.len;
+
+    memcpy(p, &hdr, sizeof(uint16_t));
+    memcpy(p + 2, s, len);
+    p[2 + len] = '\0';
+
+    *off = (uint32_t) cat->strings.len + 2;
+    cat->strings.len += len + 3;
 
     return FEED_OK;
+}
+
+
+size_t
+feed_catalog_str_len(const feed_catalog_t *cat, const char *s, int *escape)
+{
+    uint16_t  hdr;
+
+    if (s == (const char *) cat->strings.data) {
+        *escape = 0;
+        return 0;                       /* the empty string */
+    }
+
+    memcpy(&hdr, s - 2, sizeof(uint16_t));
+    *escape = (hdr & FEED_STR_ESCAPE) != 0;
+    hdr &= ~FEED_STR_ESCAPE;
+
+    return hdr < FEED_STR_LONG ? hdr : strlen(s);
 }
 
 

@@ -97,6 +97,18 @@ void feed_catalog_prefetch(const feed_catalog_t *cat, const uint32_t *idx,
 size_t feed_catalog_memory(const feed_catalog_t *cat, size_t *embeddings);
 uint32_t feed_catalog_dim(const feed_catalog_t *cat);
 
+/*
+ * The length of a string of the pool (as the accessors below return
+ * them) without looking for its end, and whether JSON must escape some
+ * of it.
+ */
+
+#define FEED_STR_ESCAPE        0x8000
+#define FEED_STR_LONG          0x7fff
+
+size_t feed_catalog_str_len(const feed_catalog_t *cat, const char *s,
+    int *escape);
+
 const char *feed_clip_id(const feed_catalog_t *cat, const feed_clip_t *clip);
 const char *feed_clip_caption(const feed_catalog_t *cat,
     const feed_clip_t *clip);

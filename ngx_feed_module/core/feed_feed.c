@@ -28,6 +28,8 @@ static void feed_json_str(feed_json_t *o, const char *s);
 #define feed_json_lit(o, s)  feed_json(o, s, sizeof(s) - 1)
 static void feed_json_quoted(feed_json_t *o, const char *s, size_t len);
 static void feed_json_safe(feed_json_t *o, const char *s, size_t len);
+static void feed_json_pool(feed_json_t *o, const feed_catalog_t *cat,
+    const char *s);
 static void feed_json_num(feed_json_t *o, double v);
 static void feed_json_uint(feed_json_t *o, uint64_t v);
 static const char *feed_event_field(json_t *ev, feed_event_t *out);
@@ -114,6 +116,25 @@ feed_json_safe(feed_json_t *o, const char *s, size_t len)
     }
 
     o->len += len + 2;
+}
+
+
+/* a string of the catalog's pool: copied as it is unless it needs escapes */
+
+static void
+feed_json_pool(feed_json_t *o, const feed_catalog_t *cat, const char *s)
+{
+    int     escape;
+    size_t  len;
+
+    len = feed_catalog_str_len(cat, s, &escape);
+
+    if (escape) {
+        feed_json_quoted(o, s, len);
+
+    } else {
+        feed_json_safe(o, s, len);
+    }
 }
 
 
@@ -322,7 +343,7 @@ feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
 
     feed_json_lit(&o, "{\"id\":");
     s = feed_clip_id(cat, clip);
-    feed_json_quoted(&o, s, strlen(s));
+    feed_json_pool(&o, cat, s);
 
     feed_json_lit(&o, ",\"position\":");
     feed_json_uint(&o, u->position);
@@ -341,15 +362,15 @@ feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
 
     feed_json_lit(&o, ",\"creator\":");
     s = feed_clip_creator(cat, clip);
-    feed_json_quoted(&o, s, strlen(s));
+    feed_json_pool(&o, cat, s);
 
     feed_json_lit(&o, ",\"sound\":");
     s = feed_clip_sound(cat, clip);
-    feed_json_quoted(&o, s, strlen(s));
+    feed_json_pool(&o, cat, s);
 
     feed_json_lit(&o, ",\"caption\":");
     s = feed_clip_caption(cat, clip);
-    feed_json_quoted(&o, s, strlen(s));
+    feed_json_pool(&o, cat, s);
 
     feed_json_lit(&o, ",\"tags\":[");
     n = feed_clip_ntags(cat, clip);
@@ -360,7 +381,7 @@ feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
         }
 
         s = feed_clip_tag(cat, clip, i);
-        feed_json_quoted(&o, s, strlen(s));
+        feed_json_pool(&o, cat, s);
     }
 
     feed_json_lit(&o, "],\"lineage\":");
@@ -372,7 +393,7 @@ feed_manifest_item_room(char *out, size_t room, const feed_catalog_t *cat,
                           ? "{\"kind\":\"duet\",\"parent\":"
                           : "{\"kind\":\"stitch\",\"parent\":");
         s = feed_clip_id(cat, parent);
-        feed_json_quoted(&o, s, strlen(s));
+        feed_json_pool(&o, cat, s);
 
         if (clip->lineage == FEED_LINEAGE_DUET) {
             feed_json_str(&o, clip->layout == FEED_LAYOUT_TOP

@@ -505,6 +505,75 @@ test_catalog_valid(void)
 }
 
 
+/*
+ * The pool's strings know their lengths, and whether JSON must escape
+ * them: quotes, backslashes, control characters; not UTF-8.
+ */
+
+static void
+test_catalog_str_len(void)
+{
+    int                 rc, esc;
+    size_t              i;
+    uint32_t            k;
+    feed_err_t          err;
+    feed_catalog_t     *cat;
+    const char         *s;
+    const feed_clip_t  *c;
+
+    rc = feed_unit_load(lines(
+        edit(edit(clip("plain"), "Fox at dawn", "caf\u00e9 \u00e0 deux"),
+             "\"animals\"", "\"a\\\"b\""),
+        edit(edit(clip("qx"), "Fox at dawn", "line\\none \\\"q\\\""),
+             "\"nature\"", "\"back\\\\slash\""),
+        edit(clip("empty"), "Fox at dawn", ""),
+        NULL), &cat, &err);
+
+    if (!CHECK(rc == FEED_OK)) {
+        printf("     %s\n", err.msg);
+        feed_catalog_free(cat);
+        return;
+    }
+
+    for (k = 0; k < feed_catalog_count(cat); k++) {
+        c = feed_catalog_clip(cat, k);
+
+        for (i = 0; i < 6; i++) {
+            s = i == 0 ? feed_clip_id(cat, c)
+                : i == 1 ? feed_clip_caption(cat, c)
+                : i == 2 ? feed_clip_creator(cat, c)
+                : i == 3 ? feed_clip_sound(cat, c)
+                : feed_clip_tag(cat, c, (uint32_t) (i - 4));
+
+            CHECK_UINT(feed_catalog_str_len(cat, s, &esc), strlen(s));
+            CHECK_INT(esc, strpbrk(s, "\"\\\n") != NULL);
+        }
+    }
+
+    c = feed_catalog_clip(cat, find(cat, "plain"));
+    CHECK(feed_catalog_str_len(cat, feed_clip_caption(cat, c), &esc) == 13
+          && esc == 0);
+    CHECK(feed_catalog_str_len(cat, feed_clip_tag(cat, c, 1), &esc) == 3
+          && esc == 1);
+
+    c = feed_catalog_clip(cat, find(cat, "qx"));
+    CHECK(feed_catalog_str_len(cat, feed_clip_id(cat, c), &esc) == 2
+          && esc == 0);
+    CHECK(feed_catalog_str_len(cat, feed_clip_caption(cat, c), &esc) == 12
+          && esc == 1);
+    CHECK(feed_catalog_str_len(cat, feed_clip_tag(cat, c, 0), &esc) == 10
+          && esc == 1);
+    CHECK(feed_catalog_str_len(cat, feed_clip_sound(cat, c), &esc) == 6
+          && esc == 0);
+
+    c = feed_catalog_clip(cat, find(cat, "empty"));
+    CHECK(feed_catalog_str_len(cat, feed_clip_caption(cat, c), &esc) == 0
+          && esc == 0);
+
+    feed_catalog_free(cat);
+}
+
+
 /* lookups match whole ids only, and do not need a NUL-terminated key */
 
 static void
@@ -1822,6 +1891,7 @@ feed_unit_catalog_tests(void)
 {
     RUN(test_catalog_valid);
     RUN(test_catalog_find);
+    RUN(test_catalog_str_len);
     RUN(test_catalog_many);
     RUN(test_catalog_crlf);
     RUN(test_catalog_blank_lines);
