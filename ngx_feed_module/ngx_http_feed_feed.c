@@ -10,6 +10,13 @@
 
 #include "ngx_http_feed_module.h"
 
+#if (NGX_LINUX)
+#include <sys/mman.h>
+#endif
+
+
+#define NGX_HTTP_FEED_HUGE_PAGE  (2 * 1024 * 1024)
+
 
 /*
  * The feed: feed_manifest answers GET with the viewer's next page as
@@ -65,6 +72,8 @@ static void ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf,
 static void ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf,
     ngx_log_t *log);
 static void ngx_http_feed_index_cleanup(void *data);
+static void *ngx_http_feed_alloc_huge(ngx_cycle_t *cycle, size_t size);
+static void ngx_http_feed_free(void *data);
 
 
 /* a manifest item's JSON beyond its URLs and token, as a rule */
@@ -672,9 +681,53 @@ ngx_http_feed_apply_blocks(ngx_http_feed_main_conf_t *fmcf,
 }
 
 
+/*
+ * Zeroed memory for the life of the cycle, on huge pages where the
+ * kernel has them to give (transparent huge pages, "madvise"): for a
+ * table read at random, where a miss of the TLB costs as much as one of
+ * the cache.
+ */
+
+static void *
+ngx_http_feed_alloc_huge(ngx_cycle_t *cycle, size_t size)
+{
+    void                *p;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    p = ngx_memalign(NGX_HTTP_FEED_HUGE_PAGE, size, cycle->log);
+    if (p == NULL) {
+        return NULL;
+    }
+
+#if (NGX_LINUX && defined MADV_HUGEPAGE)
+    (void) madvise(p, size, MADV_HUGEPAGE);
+#endif
+
+    ngx_memzero(p, size);
+
+    cln->handler = ngx_http_feed_free;
+    cln->data = p;
+
+    return p;
+}
+
+
+static void
+ngx_http_feed_free(void *data)
+{
+    ngx_free(data);
+}
+
+
 ngx_int_t
 ngx_http_feed_feed_init_process(ngx_cycle_t *cycle)
 {
+    uint32_t                    n;
     ngx_http_feed_main_conf_t  *fmcf;
 
     if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_feed_module)
@@ -690,6 +743,20 @@ ngx_http_feed_feed_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_feed_refresh(fmcf, cycle->log);
+
+    /* a URL token slot per clip, for the manifests */
+
+    n = feed_token_slots(feed_catalog_count(fmcf->catalog));
+
+    if (fmcf->token_cache && fmcf->nkeys && n) {
+        fmcf->token_cache->slots = ngx_http_feed_alloc_huge(cycle,
+                                              n * sizeof(feed_token_slot_t));
+        fmcf->token_cache->mask = n - 1;
+
+        if (fmcf->token_cache->slots == NULL) {
+            return NGX_ERROR;
+        }
+    }
 
     ngx_http_feed_timer_event.handler = ngx_http_feed_timer;
     ngx_http_feed_timer_event.data = fmcf;
@@ -1151,6 +1218,7 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
         idx[i] = pg.items[i].clip;
     }
 
+    feed_url_token_prefetch(fmcf->token_cache, idx, n);
     feed_catalog_prefetch(fmcf->catalog, idx, n);
 
     /* the items' URLs and impression tokens */
@@ -1594,7 +1662,7 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
     id.data = (u_char *) feed_clip_id(cat, clip);
     id.len = feed_catalog_str_len(cat, (char *) id.data, &esc);
 
-    if (ngx_http_feed_sign(r, &id, 0, &query) != NGX_OK) {
+    if (ngx_http_feed_sign(r, &id, idx, 0, &query) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1617,7 +1685,9 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
                                     feed_catalog_clip(cat, clip->parent));
         start.len = feed_catalog_str_len(cat, (char *) start.data, &esc);
 
-        if (ngx_http_feed_sign(r, &start, 0, &query) != NGX_OK) {
+        if (ngx_http_feed_sign(r, &start, clip->parent, 0, &query)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -1651,7 +1721,7 @@ ngx_http_feed_item_urls(ngx_http_request_t *r, const feed_catalog_t *cat,
                                     feed_catalog_clip(cat, clip->parent));
         id.len = feed_catalog_str_len(cat, (char *) id.data, &esc);
 
-        if (ngx_http_feed_sign(r, &id, 0, &query) != NGX_OK
+        if (ngx_http_feed_sign(r, &id, clip->parent, 0, &query) != NGX_OK
             || ngx_http_feed_clip_url(r, &id, NULL, "master.m3u8",
                                       sizeof("master.m3u8") - 1, &query, &s)
                != NGX_OK)

@@ -264,8 +264,8 @@ ngx_http_feed_media_handler(ngx_http_request_t *r)
 
 
 ngx_int_t
-ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, uint64_t limit,
-    ngx_str_t *query)
+ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, uint32_t idx,
+    uint64_t limit, ngx_str_t *query)
 {
     u_char                     *p;
     size_t                      n;
@@ -305,9 +305,9 @@ ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip, uint64_t limit,
     query->data = p;
     p = ngx_cpymem(p, "?token=", sizeof("?token=") - 1);
 
-    n = feed_url_token_cached(fmcf->token_cache, &fmcf->keys[0],
-                              (const char *) clip->data, clip->len, expires,
-                              (char *) p);
+    n = feed_url_token_indexed(fmcf->token_cache, &fmcf->keys[0], idx,
+                               (const char *) clip->data, clip->len, expires,
+                               (char *) p);
     if (n == 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "feed_media: cannot sign clip \"%V\"", clip);
@@ -335,7 +335,7 @@ ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
     id.data = (u_char *) path->clip;
     id.len = path->clip_len;
 
-    if (ngx_http_feed_sign(r, &id, limit, &query) != NGX_OK) {
+    if (ngx_http_feed_sign(r, &id, FEED_NONE, limit, &query) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -359,7 +359,9 @@ ngx_http_feed_media_playlist(ngx_http_request_t *r, const feed_catalog_t *cat,
             pid.data = (u_char *) feed_clip_id(cat, parent);
             pid.len = ngx_strlen(pid.data);
 
-            if (ngx_http_feed_sign(r, &pid, limit, &pquery) != NGX_OK) {
+            if (ngx_http_feed_sign(r, &pid, FEED_NONE, limit, &pquery)
+                != NGX_OK)
+            {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 

@@ -262,7 +262,7 @@ typedef struct {
 ngx_int_t ngx_http_feed_media_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_feed_send_playlist(ngx_http_request_t *r, ngx_buf_t *b);
 ngx_int_t ngx_http_feed_sign(ngx_http_request_t *r, ngx_str_t *clip,
-    uint64_t limit, ngx_str_t *query);
+    uint32_t idx, uint64_t limit, ngx_str_t *query);
 
 ngx_int_t ngx_http_feed_zone_arg(ngx_conf_t *cf, ngx_command_t *cmd,
     size_t min, const char *least, ngx_str_t *name, size_t *size);

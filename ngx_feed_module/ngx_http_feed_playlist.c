@@ -389,7 +389,7 @@ ngx_http_feed_playlist_part(ngx_http_request_t *r, const feed_catalog_t *cat,
     id.data = (u_char *) feed_clip_id(cat, clip);
     id.len = ngx_strlen(id.data);
 
-    if (ngx_http_feed_sign(r, &id, expires, &query) != NGX_OK) {
+    if (ngx_http_feed_sign(r, &id, FEED_NONE, expires, &query) != NGX_OK) {
         return NGX_ERROR;
     }
 

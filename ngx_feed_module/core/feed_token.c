@@ -404,6 +404,80 @@ feed_url_token_cached(feed_token_cache_t *cache, const feed_key_t *key,
 }
 
 
+size_t
+feed_url_token_indexed(feed_token_cache_t *cache, const feed_key_t *key,
+    uint32_t idx, const char *clip, size_t clip_len, uint64_t expires,
+    char *out)
+{
+    size_t              n;
+    feed_token_slot_t  *t;
+
+    if (cache->slots == NULL || idx == UINT32_MAX
+        || expires > UINT32_MAX)
+    {
+        return feed_url_token_cached(cache, key, clip, clip_len, expires,
+                                     out);
+    }
+
+    t = &cache->slots[idx & cache->mask];
+
+    if (t->idx == idx + 1 && t->expires == (uint32_t) expires) {
+        cache->hits++;
+        memcpy(out, t->token, t->len);
+        return t->len;
+    }
+
+    cache->misses++;
+
+    n = feed_url_token(key, clip, clip_len, expires, out);
+    if (n == 0) {
+        return 0;
+    }
+
+    t->idx = idx + 1;
+    t->expires = (uint32_t) expires;
+    t->len = (uint8_t) n;
+    memcpy(t->token, out, n);
+
+    return n;
+}
+
+
+void
+feed_url_token_prefetch(const feed_token_cache_t *cache, const uint32_t *idx,
+    uint32_t n)
+{
+#if defined(__GNUC__)
+    uint32_t  i;
+
+    for (i = 0; cache->slots && i < n; i++) {
+        __builtin_prefetch(&cache->slots[idx[i] & cache->mask]);
+    }
+#else
+    (void) cache;
+    (void) idx;
+    (void) n;
+#endif
+}
+
+
+uint32_t
+feed_token_slots(uint32_t n)
+{
+    uint32_t  k;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    for (k = 1024; k < n && k < FEED_TOKEN_SLOTS_MAX; k *= 2) {
+        /* void */
+    }
+
+    return k;
+}
+
+
 int
 feed_url_token_check_cached(feed_token_cache_t *cache, const feed_key_t *keys,
     size_t nkeys, const char *clip, size_t clip_len, const char *token,

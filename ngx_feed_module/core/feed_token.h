@@ -57,9 +57,29 @@ typedef struct {
 } feed_token_entry_t;
 
 
+/*
+ * The tokens a feed signs, by the clip's index in the catalog: a slot per
+ * clip, up to FEED_TOKEN_SLOTS_MAX clips (direct-mapped past that), so a
+ * clip shown to many viewers within a minute is signed once.  Indexes
+ * name the same clips for as long as a catalog lives (clips are only
+ * appended), and the slots belong to one catalog and one set of keys.
+ */
+
+#define FEED_TOKEN_SLOTS_MAX   131072
+
+typedef struct {
+    uint32_t        idx;                /* the clip's index + 1; 0: empty */
+    uint32_t        expires;
+    uint8_t         len;
+    char            token[FEED_URL_TOKEN_LEN];
+} feed_token_slot_t;
+
+
 typedef struct {
     feed_token_entry_t  signed_[FEED_TOKEN_CACHE_SIZE];
     feed_token_entry_t  checked[FEED_TOKEN_CACHE_SIZE];
+    feed_token_slot_t  *slots;          /* NULL: none */
+    uint32_t            mask;           /* slots - 1, a power of two */
     uint64_t            hits;
     uint64_t            misses;
 } feed_token_cache_t;
@@ -75,6 +95,15 @@ size_t feed_base64url(const unsigned char *in, size_t len, char *out);
 
 size_t feed_url_token(const feed_key_t *key, const char *clip,
     size_t clip_len, uint64_t expires, char *out);
+/* what feed_url_token() makes, from the slots when clip idx has one */
+size_t feed_url_token_indexed(feed_token_cache_t *cache,
+    const feed_key_t *key, uint32_t idx, const char *clip, size_t clip_len,
+    uint64_t expires, char *out);
+/* asks for the slots of n clips ahead of feed_url_token_indexed() */
+void feed_url_token_prefetch(const feed_token_cache_t *cache,
+    const uint32_t *idx, uint32_t n);
+/* the number of slots for a catalog of n clips: 0 for none */
+uint32_t feed_token_slots(uint32_t n);
 int feed_url_token_check(const feed_key_t *keys, size_t nkeys,
     const char *clip, size_t clip_len, const char *token, size_t len,
     uint64_t now);

@@ -400,6 +400,79 @@ test_token_strerror(void)
 }
 
 
+/*
+ * Tokens by catalog index: each the uncached token of its clip and
+ * expiry, a repeat a hit; an index sharing a slot, a new expiry, an
+ * expiry past 32 bits and no slots at all still give the right token.
+ */
+
+static void
+test_token_indexed(void)
+{
+    char                 a[FEED_URL_TOKEN_LEN + 1], b[FEED_URL_TOKEN_LEN + 1];
+    size_t               n, i;
+    uint32_t             idx[4] = { 5, 5 + 1024, 7, 5 };
+    uint64_t             exp[4] = { 1700000000, 1700000000, 1700000000,
+                                    1700000060 };
+    const char          *ids[4] = { "fox-005", "fox-1029", "fox-007",
+                                    "fox-005" };
+    feed_key_t           key;
+    feed_token_cache_t  *cache;
+
+    make_key(&key, KEY1);
+
+    cache = feed_unit_alloc(sizeof(feed_token_cache_t));
+    memset(cache, 0, sizeof(feed_token_cache_t));
+
+    CHECK_UINT(feed_token_slots(0), 0);
+    CHECK_UINT(feed_token_slots(1), 1024);
+    CHECK_UINT(feed_token_slots(100000), 131072);
+    CHECK_UINT(feed_token_slots(4000000), FEED_TOKEN_SLOTS_MAX);
+
+    /* no slots: the small cache answers */
+
+    n = feed_url_token_indexed(cache, &key, 5, "fox-001", 7, 1700000000, a);
+    a[n] = '\0';
+    CHECK(strcmp(a, FOX_TOKEN) == 0);
+
+    cache->slots = feed_unit_alloc(1024 * sizeof(feed_token_slot_t));
+    memset(cache->slots, 0, 1024 * sizeof(feed_token_slot_t));
+    cache->mask = 1023;
+    cache->hits = 0;
+    cache->misses = 0;
+
+    for (i = 0; i < 8; i++) {
+        n = feed_url_token_indexed(cache, &key, idx[i % 4], ids[i % 4],
+                                   strlen(ids[i % 4]), exp[i % 4], a);
+        a[n] = '\0';
+
+        n = feed_url_token(&key, ids[i % 4], strlen(ids[i % 4]), exp[i % 4],
+                           b);
+        b[n] = '\0';
+
+        CHECK(strcmp(a, b) == 0);
+    }
+
+    /* 5 and 1029 share a slot, as do 5's two expiries: only 7 hits */
+
+    CHECK_UINT(cache->hits, 1);
+    CHECK_UINT(cache->misses, 7);
+
+    n = feed_url_token_indexed(cache, &key, 7, "fox-007", 7, 1700000000, a);
+    CHECK_UINT(cache->hits, 2);
+
+    /* an expiry past 32 bits is not kept in a slot */
+
+    n = feed_url_token_indexed(cache, &key, 9, "fox-009", 7,
+                               (uint64_t) UINT32_MAX + 60, a);
+    a[n] = '\0';
+    n = feed_url_token(&key, "fox-009", 7, (uint64_t) UINT32_MAX + 60, b);
+    b[n] = '\0';
+    CHECK(strcmp(a, b) == 0);
+    CHECK_UINT(cache->slots[9].idx, 0);
+}
+
+
 static void
 test_token_cache(void)
 {
@@ -541,4 +614,5 @@ feed_unit_token_tests(void)
     RUN(test_token_key_set);
     RUN(test_token_strerror);
     RUN(test_token_cache);
+    RUN(test_token_indexed);
 }
