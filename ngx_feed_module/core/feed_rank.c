@@ -43,6 +43,7 @@ struct feed_rank_s {
     float                       likeness[FEED_SHORTLIST];
     uint64_t                    key[FEED_SHORTLIST];
     float                       score[FEED_SHORTLIST];
+    float                       value[FEED_SHORTLIST];
     uint32_t                    creator[FEED_SHORTLIST];
     uint32_t                    sound[FEED_SHORTLIST];
     uint8_t                     picked[FEED_SHORTLIST];
@@ -685,7 +686,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint32_t              i, j, k, m, budget, slot, nslots[3], nexp;
     uint64_t              zs, at;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
-    uint32_t              d, best_k;
+    uint32_t              d, best_k, ok;
     uint64_t              key, heap[FEED_SHORTLIST];
     float                 unit[FEED_DIM_MAX];
     float                 score, part, weight[FEED_NPLUGINS];
@@ -1043,19 +1044,22 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
             best_k = short_n;
             key = 0;
 
+            /* the best value, without a branch; then who has it */
+
             for (k = 0; k < short_n; k++) {
-                if (rk->picked[k]
-                    || (!v->only
-                        && (rk->creator[k] == creator
-                            || rk->sound[k] == sound)))
-                {
-                    continue;
-                }
+                ok = (rk->picked[k] == 0)
+                     & ((v->only != 0)
+                        | ((rk->creator[k] != creator)
+                           & (rk->sound[k] != sound)));
 
                 u = rk->score[k] - p->diversity * rk->likeness[k];
+                u = ok ? u : -INFINITY;
+                rk->value[k] = u;
+                best_u = u > best_u ? u : best_u;
+            }
 
-                if (u > best_u || (u == best_u && rk->key[k] > key)) {
-                    best_u = u;
+            for (k = 0; best_u > -1e30f && k < short_n; k++) {
+                if (rk->value[k] == best_u && rk->key[k] > key) {
                     best_k = k;
                     key = rk->key[k];
                 }
