@@ -1116,7 +1116,6 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
     ngx_int_t                   rc;
     ngx_str_t                   arg, warm[2 * FEED_PAGE_MAX];
     ngx_uint_t                  nwarm;
-    uint32_t                    idx[FEED_PAGE_MAX];
     feed_item_urls_t            urls[FEED_PAGE_MAX];
     feed_impression_t           imp;
     const uint32_t             *list;
@@ -1213,13 +1212,6 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
 
     n = pg.n;
     m = ngx_http_feed_metrics(r);
-
-    for (i = 0; i < n; i++) {
-        idx[i] = pg.items[i].clip;
-    }
-
-    feed_url_token_prefetch(fmcf->token_cache, idx, n);
-    feed_catalog_prefetch(fmcf->catalog, idx, n);
 
     /* the items' URLs and impression tokens */
 
@@ -1497,6 +1489,7 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
     uint32_t                    sounds[FEED_STATE_RECENT];
     uint32_t                    shown;
     uint64_t                    liked[FEED_STATE_LIKED];
+    uint32_t                    clips[FEED_PAGE_MAX];
     uint64_t                    hashes[FEED_PAGE_MAX];
     feed_item_t                *items;
     feed_clip_stats_t          *stats[FEED_PAGE_MAX];
@@ -1580,6 +1573,15 @@ ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
     n = feed_rank_page(fmcf->catalog, fmcf->index, &flcf->rank, &rv, now,
                        (uint64_t) ngx_random() << 31 ^ ngx_current_msec,
                        hook, &lua, items, (uint32_t) pg->want);
+
+    /* what the page's JSON reads, asked for while the state is updated */
+
+    for (i = 0; i < n; i++) {
+        clips[i] = items[i].clip;
+    }
+
+    feed_url_token_prefetch(fmcf->token_cache, clips, n);
+    feed_catalog_prefetch(fmcf->catalog, clips, n);
 
     /*
      * What was shown: the viewer's seen set, the clips' impressions (not
