@@ -150,6 +150,32 @@ is($m1->{'feed_events_total{result="duplicate"}'}, 3, 'duplicates counted');
 is($m1->{'feed_events_total{result="other_viewer"}'}, 1, 'other viewer counted');
 is($m1->{'feed_events_total{result="forged"}'}, 1, 'forgery counted');
 
+# a token of the HMAC kind servers made before SipHash: still accepted
+
+{
+    my %jar_v;
+    my $item = page(\%jar_v, 1)->{items}[0];
+    my ($sid) = $jar_v{feed_sid} =~ /^([^.]+)/;
+    $sid =~ tr{-_}{+/};
+
+    my $legacy = feed_impression(viewer => MIME::Base64::decode_base64($sid),
+                                 clip => $item->{id}, time => time(),
+                                 position => $item->{position}, version => 1);
+    isnt($legacy, $item->{impression}, 'a version 1 token differs');
+
+    my ($st, $res) = post(\%jar_v, [ { impression => $legacy,
+                                        watch_ms => 1000 } ]);
+    is($st, 200, 'a version 1 token: 200');
+    is($res->{accepted}, 1, 'a version 1 token is accepted')
+        or diag(explain($res));
+
+    ($st, $res) = post(\%jar_v, [ { impression => $item->{impression},
+                                    watch_ms => 1000 } ]);
+    is_deeply([ map { $_->{reason} } @{ $res->{results} } ], ['duplicate'],
+              'the served token of the same impression: a duplicate')
+        or diag(explain($res));
+}
+
 # bodies that are not a batch
 
 for my $bad ('{"events":[', 'NaN', '{"events":[{"impression":"a","watch_ms":NaN}]}',

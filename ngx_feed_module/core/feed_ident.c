@@ -12,7 +12,7 @@
 #include "feed_ident.h"
 
 
-#define FEED_IMP_VERSION     1
+#define FEED_IMP_VERSION     2        /* SipHash; 1: HMAC, still read */
 #define FEED_IMP_FIXED       (1 + 4 + 4 + FEED_VIEWER_ID_LEN + 1)
 #define FEED_IMP_PAYLOAD_MAX (FEED_IMP_FIXED + 64)
 
@@ -119,7 +119,7 @@ feed_impression_token(const feed_key_t *key, feed_impression_t *imp,
     char *out)
 {
     size_t         n, len;
-    unsigned char  p[FEED_IMP_PAYLOAD_MAX], tag[FEED_TAG_LEN];
+    unsigned char  p[FEED_IMP_PAYLOAD_MAX], tag[FEED_TAG_LEN], sip[16];
 
     if (imp->clip_len == 0 || imp->clip_len > 64) {
         return 0;
@@ -140,7 +140,8 @@ feed_impression_token(const feed_key_t *key, feed_impression_t *imp,
 
     len = FEED_IMP_FIXED + imp->clip_len;
 
-    feed_ident_tag(key, "i1\n", p, len, tag);
+    feed_key_sip(key, sip);
+    feed_siphash128(sip, p, len, tag);
     memcpy(&imp->hash, tag, sizeof(uint64_t));
 
     n = feed_base64url(p, len, out);
@@ -158,6 +159,7 @@ feed_impression_parse(const feed_key_t *keys, size_t nkeys, const char *s,
     size_t         i, n, plen;
     const char    *dot;
     unsigned char  p[FEED_IMP_PAYLOAD_MAX + 3], tag[FEED_TAG_LEN + 3];
+    unsigned char  want[FEED_TAG_LEN], sip[16];
 
     if (len > FEED_IMPRESSION_MAX || len < 23) {
         return FEED_ERROR;
@@ -182,15 +184,36 @@ feed_impression_parse(const feed_key_t *keys, size_t nkeys, const char *s,
         return FEED_ERROR;
     }
 
-    if (feed_ident_verify(keys, nkeys, "i1\n", p, plen, tag) != FEED_OK) {
+    /*
+     * The version byte picks the tag's function; either way the tag
+     * covers it.  Version 1, HMAC, is what servers made before: tokens
+     * handed out just before an upgrade still count.
+     */
+
+    if (p[0] == FEED_IMP_VERSION) {
+        for (i = 0; i < nkeys; i++) {
+            feed_key_sip(&keys[i], sip);
+            feed_siphash128(sip, p, plen, want);
+
+            if (CRYPTO_memcmp(want, tag, FEED_TAG_LEN) == 0) {
+                break;
+            }
+        }
+
+        if (i == nkeys) {
+            return FEED_ERROR;
+        }
+
+    } else if (p[0] != 1
+               || feed_ident_verify(keys, nkeys, "i1\n", p, plen, tag)
+                  != FEED_OK)
+    {
         return FEED_ERROR;
     }
 
     /* signed by us: still, nothing is taken on trust */
 
-    if (p[0] != FEED_IMP_VERSION
-        || p[9 + FEED_VIEWER_ID_LEN] != plen - FEED_IMP_FIXED)
-    {
+    if (p[9 + FEED_VIEWER_ID_LEN] != plen - FEED_IMP_FIXED) {
         return FEED_ERROR;
     }
 

@@ -16,11 +16,15 @@
  *     session cookie:    base64url(id) "." base64url(tag)         45 bytes
  *     impression token:  base64url(payload) "." base64url(tag)
  *
- * The tags are the first 16 bytes of HMAC-SHA256 over a versioned,
- * domain-separated message ("s1\n" id, "i1\n" payload), so a cookie can
- * never pass for a token or a URL signature.  The impression payload is
- * a version byte, the time (uint32), the position in the feed (uint32),
- * the viewer id and the clip id (length byte, bytes), big-endian.
+ * A cookie's tag is the first 16 bytes of HMAC-SHA256 over "s1\n" id.
+ * An impression token's is SipHash-2-4 (128-bit output) of its payload
+ * under a key of its own, derived from the secret (feed_key_sip()), so
+ * a cookie can never pass for a token or a URL signature; a page signs
+ * ten of them, and SipHash costs a tenth of an HMAC.  The payload is a
+ * version byte (2; 1 for the HMAC over "i1\n" payload of earlier
+ * servers, still accepted), the time (uint32), the position in the feed
+ * (uint32), the viewer id and the clip id (length byte, bytes),
+ * big-endian.
  */
 
 #include "feed_core.h"

@@ -36,6 +36,9 @@
 
 #define FEED_URL_MSG_MAX  (3 + 64 + 1 + 20)
 
+/* what a key's SipHash key is derived from */
+#define FEED_SIP_KEY_MSG  "k1\nimpression"
+
 
 typedef char feed_sha256_state_fits[
     sizeof(SHA256_CTX) <= FEED_SHA256_STATE ? 1 : -1];
@@ -118,6 +121,9 @@ feed_key_prepare(feed_key_t *key)
 
     key->prepared = 1;
 
+    feed_hmac(key, FEED_SIP_KEY_MSG, sizeof(FEED_SIP_KEY_MSG) - 1, k);
+    memcpy(key->sip, k, 16);
+
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(pad, sizeof(pad));
 }
@@ -150,6 +156,110 @@ feed_hmac(const feed_key_t *key, const void *msg, size_t len,
     {
         /* cannot happen with a valid digest; never sign with garbage */
         memset(out, 0, 32);
+    }
+}
+
+
+void
+feed_key_sip(const feed_key_t *key, unsigned char out[16])
+{
+    unsigned char  mac[32];
+
+    if (key->prepared) {
+        memcpy(out, key->sip, 16);
+        return;
+    }
+
+    feed_hmac(key, FEED_SIP_KEY_MSG, sizeof(FEED_SIP_KEY_MSG) - 1, mac);
+    memcpy(out, mac, 16);
+    OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+
+/*
+ * SipHash-2-4 (Aumasson and Bernstein), the variant with a 128-bit
+ * output: a keyed function made for short inputs, some ten times faster
+ * than HMAC-SHA256 for an impression token's 40 bytes.
+ */
+
+#define feed_rotl64(x, b)  (uint64_t) (((x) << (b)) | ((x) >> (64 - (b))))
+
+#define feed_sip_round(v0, v1, v2, v3)                                        \
+    v0 += v1; v1 = feed_rotl64(v1, 13); v1 ^= v0; v0 = feed_rotl64(v0, 32);  \
+    v2 += v3; v3 = feed_rotl64(v3, 16); v3 ^= v2;                            \
+    v0 += v3; v3 = feed_rotl64(v3, 21); v3 ^= v0;                            \
+    v2 += v1; v1 = feed_rotl64(v1, 17); v1 ^= v2; v2 = feed_rotl64(v2, 32)
+
+
+static uint64_t
+feed_le64(const unsigned char *p)
+{
+    return (uint64_t) p[0] | (uint64_t) p[1] << 8 | (uint64_t) p[2] << 16
+           | (uint64_t) p[3] << 24 | (uint64_t) p[4] << 32
+           | (uint64_t) p[5] << 40 | (uint64_t) p[6] << 48
+           | (uint64_t) p[7] << 56;
+}
+
+
+void
+feed_siphash128(const unsigned char key[16], const void *msg, size_t len,
+    unsigned char out[16])
+{
+    size_t                i, j;
+    uint64_t              k0, k1, v0, v1, v2, v3, m, h;
+    const unsigned char  *p;
+
+    k0 = feed_le64(key);
+    k1 = feed_le64(key + 8);
+
+    v0 = k0 ^ 0x736f6d6570736575ULL;
+    v1 = k1 ^ 0x646f72616e646f6dULL ^ 0xee;
+    v2 = k0 ^ 0x6c7967656e657261ULL;
+    v3 = k1 ^ 0x7465646279746573ULL;
+
+    p = msg;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        m = feed_le64(p + i);
+        v3 ^= m;
+        feed_sip_round(v0, v1, v2, v3);
+        feed_sip_round(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+
+    m = (uint64_t) len << 56;
+
+    for (j = 0; i + j < len; j++) {
+        m |= (uint64_t) p[i + j] << (8 * j);
+    }
+
+    v3 ^= m;
+    feed_sip_round(v0, v1, v2, v3);
+    feed_sip_round(v0, v1, v2, v3);
+    v0 ^= m;
+
+    v2 ^= 0xee;
+
+    for (i = 0; i < 4; i++) {
+        feed_sip_round(v0, v1, v2, v3);
+    }
+
+    h = v0 ^ v1 ^ v2 ^ v3;
+
+    for (i = 0; i < 8; i++) {
+        out[i] = (unsigned char) (h >> (8 * i));
+    }
+
+    v1 ^= 0xdd;
+
+    for (i = 0; i < 4; i++) {
+        feed_sip_round(v0, v1, v2, v3);
+    }
+
+    h = v0 ^ v1 ^ v2 ^ v3;
+
+    for (i = 0; i < 8; i++) {
+        out[8 + i] = (unsigned char) (h >> (8 * i));
     }
 }
 

@@ -28,11 +28,17 @@
 
 #define FEED_SHA256_STATE     128
 
+/*
+ * "sip" is the key's SipHash key for impression tokens: the first 16
+ * bytes of HMAC-SHA256(key, "k1\nimpression"), made with the rest.
+ */
+
 typedef struct {
     size_t          len;
     unsigned char   data[FEED_KEY_MAX];
     uint64_t        inner[FEED_SHA256_STATE / 8];
     uint64_t        outer[FEED_SHA256_STATE / 8];
+    unsigned char   sip[16];
     unsigned        prepared;
 } feed_key_t;
 
@@ -92,6 +98,11 @@ void feed_key_prepare(feed_key_t *key);
 void feed_hmac(const feed_key_t *key, const void *msg, size_t len,
     unsigned char out[32]);
 size_t feed_base64url(const unsigned char *in, size_t len, char *out);
+/* SipHash-2-4 with its 128-bit output */
+void feed_siphash128(const unsigned char key[16], const void *msg, size_t len,
+    unsigned char out[16]);
+/* a key's SipHash key (see above), prepared or not */
+void feed_key_sip(const feed_key_t *key, unsigned char out[16]);
 
 size_t feed_url_token(const feed_key_t *key, const char *clip,
     size_t clip_len, uint64_t expires, char *out);

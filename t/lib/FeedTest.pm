@@ -238,15 +238,20 @@ sub http_request {
 
 
 # An impression token made here with the key, as the module makes them:
-# for tests of expiry, unknown clips and other viewers.
+# for tests of expiry, unknown clips and other viewers.  version => 1
+# makes the HMAC kind of earlier servers, which are still accepted.
 
 sub feed_impression {
     my (%o) = @_;
 
     my $key = $o{key} // feed_key("$ROOT/t/fixtures/secret.key");
-    my $payload = pack('C N N a16 C', 1, $o{time}, $o{position} // 0,
+    my $version = $o{version} // 2;
+    my $payload = pack('C N N a16 C', $version, $o{time}, $o{position} // 0,
                        $o{viewer}, length $o{clip}) . $o{clip};
-    my $tag = substr(hmac_sha256("i1\n$payload", $key), 0, 16);
+    my $tag = $version == 1
+              ? substr(hmac_sha256("i1\n$payload", $key), 0, 16)
+              : siphash128(substr(hmac_sha256("k1\nimpression", $key), 0, 16),
+                           $payload);
 
     my $b64 = sub {
         my $x = encode_base64($_[0], '');
@@ -256,6 +261,57 @@ sub feed_impression {
     };
 
     return $b64->($payload) . '.' . $b64->($tag);
+}
+
+
+# SipHash-2-4 with its 128-bit output, in 64-bit Perl: sums wrap under
+# "use integer", shifts and xors work on the unsigned values.
+
+sub siphash128 {
+    my ($key, $msg) = @_;
+
+    no warnings 'portable';
+
+    my $add = sub { use integer; return $_[0] + $_[1]; };
+    my $rotl = sub {
+        my ($x, $b) = @_;
+        return (($x << $b) | ($x >> (64 - $b))) & 0xffffffffffffffff;
+    };
+
+    my ($k0, $k1) = unpack('Q< Q<', $key);
+    my @v = ($k0 ^ 0x736f6d6570736575, $k1 ^ 0x646f72616e646f6d ^ 0xee,
+             $k0 ^ 0x6c7967656e657261, $k1 ^ 0x7465646279746573);
+
+    my $round = sub {
+        $v[0] = $add->($v[0], $v[1]); $v[1] = $rotl->($v[1], 13);
+        $v[1] ^= $v[0]; $v[0] = $rotl->($v[0], 32);
+        $v[2] = $add->($v[2], $v[3]); $v[3] = $rotl->($v[3], 16);
+        $v[3] ^= $v[2];
+        $v[0] = $add->($v[0], $v[3]); $v[3] = $rotl->($v[3], 21);
+        $v[3] ^= $v[0];
+        $v[2] = $add->($v[2], $v[1]); $v[1] = $rotl->($v[1], 17);
+        $v[1] ^= $v[2]; $v[2] = $rotl->($v[2], 32);
+    };
+
+    my $len = length $msg;
+    my $full = $len - $len % 8;
+    my $last = substr($msg, $full) . "\0" x (7 - $len % 8) . chr($len & 0xff);
+
+    for my $m (unpack('Q<*', substr($msg, 0, $full)), unpack('Q<', $last)) {
+        $v[3] ^= $m;
+        $round->() for 1 .. 2;
+        $v[0] ^= $m;
+    }
+
+    $v[2] ^= 0xee;
+    $round->() for 1 .. 4;
+    my $h0 = $v[0] ^ $v[1] ^ $v[2] ^ $v[3];
+
+    $v[1] ^= 0xdd;
+    $round->() for 1 .. 4;
+    my $h1 = $v[0] ^ $v[1] ^ $v[2] ^ $v[3];
+
+    return pack('Q< Q<', $h0, $h1);
 }
 
 

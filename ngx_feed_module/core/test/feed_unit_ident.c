@@ -175,10 +175,94 @@ test_ident_impression(void)
 }
 
 
+/*
+ * Versions: a token of the HMAC kind earlier servers made (version 1)
+ * still counts; a payload claiming the other version's tag, or a version
+ * of neither kind, does not.
+ */
+
+static void
+make_token(const unsigned char *p, size_t len, const unsigned char *tag,
+    char *out, size_t *n)
+{
+    *n = feed_base64url(p, len, out);
+    out[(*n)++] = '.';
+    *n += feed_base64url(tag, FEED_TAG_LEN, out + *n);
+}
+
+
+static void
+test_ident_impression_versions(void)
+{
+    char               t[FEED_IMPRESSION_MAX + 1];
+    size_t             n, plen;
+    unsigned char      p[128], buf[128], mac[32], sip[16], tag[16];
+    feed_impression_t  imp, got;
+
+    set_keys();
+
+    memset(&imp, 0, sizeof(imp));
+    CHECK_INT(feed_viewer_new(&imp.viewer), FEED_OK);
+    imp.time = 1764100000;
+    imp.position = 12;
+    imp.clip_len = 6;
+    memcpy(imp.clip, "fox-02", 6);
+
+    n = feed_impression_token(&keys[0], &imp, t);
+    plen = feed_base64url_decode(t, (size_t) (strchr(t, '.') - t), p);
+    CHECK_UINT(plen, 1 + 4 + 4 + 16 + 1 + 6);
+    CHECK_UINT(p[0], 2);
+
+    /* the tag is SipHash of the payload under the key's own key */
+
+    feed_key_sip(&keys[0], sip);
+    feed_siphash128(sip, p, plen, tag);
+    make_token(p, plen, tag, t, &n);
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_OK);
+
+    /* version 1: HMAC over "i1\n" payload */
+
+    p[0] = 1;
+    memcpy(buf, "i1\n", 3);
+    memcpy(buf + 3, p, plen);
+    feed_hmac(&keys[1], buf, 3 + plen, mac);
+    make_token(p, plen, mac, t, &n);
+
+    memset(&got, 0, sizeof(got));
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_OK);
+    CHECK_UINT(got.time, imp.time);
+    CHECK_UINT(got.position, 12);
+    CHECK(memcmp(got.clip, "fox-02", 6) == 0);
+    CHECK(memcmp(&got.viewer, &imp.viewer, sizeof(imp.viewer)) == 0);
+
+    /* each version with the other's tag; a third version with either */
+
+    feed_siphash128(sip, p, plen, tag);
+    make_token(p, plen, tag, t, &n);
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_ERROR);
+
+    p[0] = 2;
+    memcpy(buf + 3, p, plen);
+    feed_hmac(&keys[0], buf, 3 + plen, mac);
+    make_token(p, plen, mac, t, &n);
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_ERROR);
+
+    p[0] = 3;
+    feed_siphash128(sip, p, plen, tag);
+    make_token(p, plen, tag, t, &n);
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_ERROR);
+    memcpy(buf + 3, p, plen);
+    feed_hmac(&keys[0], buf, 3 + plen, mac);
+    make_token(p, plen, mac, t, &n);
+    CHECK_INT(feed_impression_parse(keys, 2, t, n, &got), FEED_ERROR);
+}
+
+
 void
 feed_unit_ident_tests(void)
 {
     RUN(test_ident_base64);
     RUN(test_ident_session);
     RUN(test_ident_impression);
+    RUN(test_ident_impression_versions);
 }

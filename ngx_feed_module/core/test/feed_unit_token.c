@@ -18,8 +18,10 @@
 
 #include <stdlib.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "feed_unit.h"
 
@@ -599,6 +601,68 @@ test_token_hmac_prepared(void)
 }
 
 
+/*
+ * SipHash-2-4-128: the reference's first vector (key 00..0f, the empty
+ * message), and OpenSSL's SIPHASH at every length to 100 bytes.
+ */
+
+static void
+test_token_siphash(void)
+{
+    int            size;
+    size_t         i, n, outl;
+    EVP_MAC       *mac;
+    OSSL_PARAM     params[2];
+    EVP_MAC_CTX   *ctx;
+    unsigned char  key[16], msg[100], a[16], b[16];
+    static const unsigned char  empty[16] = {
+        0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
+        0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93
+    };
+
+    for (i = 0; i < 16; i++) {
+        key[i] = (unsigned char) i;
+    }
+
+    feed_siphash128(key, "", 0, a);
+    CHECK(memcmp(a, empty, 16) == 0);
+
+    mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+    if (!CHECK(mac != NULL)) {
+        return;
+    }
+
+    size = 16;
+    params[0] = OSSL_PARAM_construct_int(OSSL_MAC_PARAM_SIZE, &size);
+    params[1] = OSSL_PARAM_construct_end();
+
+    srand(5);
+
+    for (n = 0; n < sizeof(msg); n++) {
+        for (i = 0; i < 16; i++) {
+            key[i] = (unsigned char) rand();
+        }
+
+        for (i = 0; i < n; i++) {
+            msg[i] = (unsigned char) rand();
+        }
+
+        ctx = EVP_MAC_CTX_new(mac);
+        CHECK(ctx != NULL
+              && EVP_MAC_init(ctx, key, 16, params) == 1
+              && EVP_MAC_update(ctx, msg, n) == 1
+              && EVP_MAC_final(ctx, b, &outl, sizeof(b)) == 1
+              && outl == 16);
+        EVP_MAC_CTX_free(ctx);
+
+        feed_siphash128(key, msg, n, a);
+        CHECK(memcmp(a, b, 16) == 0);
+    }
+
+    EVP_MAC_free(mac);
+}
+
+
 void
 feed_unit_token_tests(void)
 {
@@ -615,4 +679,5 @@ feed_unit_token_tests(void)
     RUN(test_token_strerror);
     RUN(test_token_cache);
     RUN(test_token_indexed);
+    RUN(test_token_siphash);
 }
