@@ -1119,7 +1119,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
             rk->picked[best->short_k - 1] = 1;
         }
 
-        if (p->diversity > 0) {
+        if (p->diversity > 0 && i + 1 < n) {     /* not after the last */
             feed_rank_unit(rk, best, unit);
             feed_rank_liken(rk, unit);
         }
