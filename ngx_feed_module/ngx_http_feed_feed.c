@@ -18,6 +18,22 @@
 #define NGX_HTTP_FEED_HUGE_PAGE  (2 * 1024 * 1024)
 
 
+/* a page waiting for the end of the pass (feed_batch_send) */
+
+typedef struct {
+    ngx_event_t          ev;
+    ngx_http_request_t  *r;
+    u_char              *body;
+    size_t               len;
+} ngx_http_feed_send_t;
+
+
+/* a state batch holds a page */
+
+typedef char ngx_http_feed_batch_holds_a_page[
+    FEED_PAGE_MAX <= FEED_STATE_BATCH ? 1 : -1];
+
+
 /*
  * The feed: feed_manifest answers GET with the viewer's next page as
  * JSON, feed_events takes POSTed watch events.  A viewer is a signed
@@ -82,6 +98,7 @@ static void ngx_http_feed_free(void *data);
 
 static ngx_event_t   ngx_http_feed_timer_event;
 static ngx_msec_t    ngx_http_feed_last_watch;
+static ngx_uint_t    ngx_http_feed_send_pending;    /* pages posted */
 
 static const char  *ngx_http_feed_event_results[NGX_HTTP_FEED_EV_N] = {
     "accepted", "invalid", "forged", "other_viewer", "expired",
@@ -699,7 +716,9 @@ ngx_http_feed_alloc_huge(ngx_cycle_t *cycle, size_t size)
         return NULL;
     }
 
-    p = ngx_memalign(NGX_HTTP_FEED_HUGE_PAGE, size, cycle->log);
+    p = ngx_memalign(size >= NGX_HTTP_FEED_HUGE_PAGE
+                     ? NGX_HTTP_FEED_HUGE_PAGE : NGX_ALIGNMENT,
+                     size, cycle->log);
     if (p == NULL) {
         return NULL;
     }
@@ -754,7 +773,9 @@ ngx_http_feed_feed_init_process(ngx_cycle_t *cycle)
         fmcf->token_cache->mask = n - 1;
 
         if (fmcf->token_cache->slots == NULL) {
-            return NGX_ERROR;
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "feed: no memory for %uD URL token slots, "
+                          "manifests sign every URL", n);
         }
     }
 
@@ -1323,17 +1344,6 @@ ngx_http_feed_list(ngx_http_request_t *r, ngx_uint_t only)
  * again for each one.
  */
 
-typedef struct {
-    ngx_event_t          ev;
-    ngx_http_request_t  *r;
-    u_char              *body;
-    size_t               len;
-} ngx_http_feed_send_t;
-
-
-static ngx_uint_t  ngx_http_feed_send_pending;
-
-
 static ngx_int_t
 ngx_http_feed_send_later(ngx_http_request_t *r, u_char *body, size_t len)
 {
@@ -1388,12 +1398,15 @@ ngx_http_feed_send_posted(ngx_event_t *ev)
     r = s->r;
     c = r->connection;
 
-    ngx_http_feed_send_pending--;
     ngx_http_set_log_request(c->log, r);
 
     ngx_http_finalize_request(r, ngx_http_feed_json(r, NGX_HTTP_OK, s->body,
                                                     s->len));
     ngx_http_run_posted_requests(c);
+
+    /* after: a pipelined page this one's end led to is of the same pass */
+
+    ngx_http_feed_send_pending--;
 }
 
 
@@ -1484,10 +1497,9 @@ ngx_http_feed_page_size(ngx_http_request_t *r, ngx_uint_t *want)
 ngx_int_t
 ngx_http_feed_page(ngx_http_request_t *r, ngx_http_feed_page_t *pg)
 {
-    uint32_t                    i, n, k, now, first;
+    uint32_t                    i, n, k, now, first, shown;
     uint32_t                    creators[FEED_STATE_RECENT];
     uint32_t                    sounds[FEED_STATE_RECENT];
-    uint32_t                    shown;
     uint64_t                    liked[FEED_STATE_LIKED];
     uint32_t                    clips[FEED_PAGE_MAX];
     uint64_t                    hashes[FEED_PAGE_MAX];

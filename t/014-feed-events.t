@@ -161,7 +161,6 @@ is($m1->{'feed_events_total{result="forged"}'}, 1, 'forgery counted');
     my $legacy = feed_impression(viewer => MIME::Base64::decode_base64($sid),
                                  clip => $item->{id}, time => time(),
                                  position => $item->{position}, version => 1);
-    isnt($legacy, $item->{impression}, 'a version 1 token differs');
 
     my ($st, $res) = post(\%jar_v, [ { impression => $legacy,
                                         watch_ms => 1000 } ]);

@@ -917,8 +917,9 @@ void
 feed_state_clips_locked(void *region, const uint64_t *hash, uint32_t n,
     uint32_t now, int create, feed_clip_stats_t **out)
 {
-    int                 created;
+    int                 created, pass;
     uint32_t            i, tag[FEED_STATE_BATCH];
+    uint64_t            resets;
     feed_state_hdr_t   *h;
     feed_state_slot_t  *s;
     feed_clip_stats_t  *c;
@@ -946,16 +947,34 @@ feed_state_clips_locked(void *region, const uint64_t *hash, uint32_t n,
 #endif
     }
 
-    for (i = 0; i < n; i++) {
-        c = feed_state_keyed(h, FEED_STATE_CLIPS, hash[i], tag[i], create,
-                             &created);
+    /*
+     * A table found damaged and emptied midway frees the records found
+     * before: the batch is looked up again, and given up if it happens
+     * twice.
+     */
 
-        if (created) {
-            c->first_seen = now;
-            c->score_time = now;
+    for (pass = 0; pass < 2; pass++) {
+        resets = h->resets;
+
+        for (i = 0; i < n; i++) {
+            c = feed_state_keyed(h, FEED_STATE_CLIPS, hash[i], tag[i],
+                                 create, &created);
+
+            if (created) {
+                c->first_seen = now;
+                c->score_time = now;
+            }
+
+            out[i] = c;
         }
 
-        out[i] = c;
+        if (h->resets == resets) {
+            break;
+        }
+
+        for (i = 0; i < n; i++) {
+            out[i] = NULL;
+        }
     }
 
     feed_state_leave(h);

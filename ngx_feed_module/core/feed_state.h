@@ -197,6 +197,7 @@ feed_clip_stats_t *feed_state_clip_locked(void *region, uint64_t hash,
 
 void feed_state_clips_locked(void *region, const uint64_t *hash, uint32_t n,
     uint32_t now, int create, feed_clip_stats_t **out);
+
 feed_sound_stats_t *feed_state_sound_locked(void *region, uint64_t hash,
     uint32_t now, int create);
 

@@ -48,6 +48,7 @@ static uint32_t feed_token_hash(const char *a, size_t alen, const char *b,
     size_t blen);
 static size_t feed_url_message(const char *clip, size_t clip_len,
     const char *expires, size_t expires_len, char *msg);
+static uint64_t feed_le64(const unsigned char *p);
 
 
 int
@@ -185,10 +186,14 @@ feed_key_sip(const feed_key_t *key, unsigned char out[16])
 #define feed_rotl64(x, b)  (uint64_t) (((x) << (b)) | ((x) >> (64 - (b))))
 
 #define feed_sip_round(v0, v1, v2, v3)                                        \
-    v0 += v1; v1 = feed_rotl64(v1, 13); v1 ^= v0; v0 = feed_rotl64(v0, 32);  \
-    v2 += v3; v3 = feed_rotl64(v3, 16); v3 ^= v2;                            \
-    v0 += v3; v3 = feed_rotl64(v3, 21); v3 ^= v0;                            \
-    v2 += v1; v1 = feed_rotl64(v1, 17); v1 ^= v2; v2 = feed_rotl64(v2, 32)
+    do {                                                                      \
+        v0 += v1; v1 = feed_rotl64(v1, 13); v1 ^= v0;                         \
+        v0 = feed_rotl64(v0, 32);                                             \
+        v2 += v3; v3 = feed_rotl64(v3, 16); v3 ^= v2;                         \
+        v0 += v3; v3 = feed_rotl64(v3, 21); v3 ^= v0;                         \
+        v2 += v1; v1 = feed_rotl64(v1, 17); v1 ^= v2;                         \
+        v2 = feed_rotl64(v2, 32);                                             \
+    } while (0)
 
 
 static uint64_t

@@ -609,13 +609,13 @@ test_token_hmac_prepared(void)
 static void
 test_token_siphash(void)
 {
-    int            size;
-    size_t         i, n, outl;
-    EVP_MAC       *mac;
-    OSSL_PARAM     params[2];
-    EVP_MAC_CTX   *ctx;
-    unsigned char  key[16], msg[100], a[16], b[16];
-    static const unsigned char  empty[16] = {
+    int                          size;
+    size_t                       i, n, outl;
+    EVP_MAC                     *mac;
+    OSSL_PARAM                   params[2];
+    EVP_MAC_CTX                 *ctx;
+    unsigned char                key[16], msg[100], a[16], b[16];
+    static const unsigned char   empty[16] = {
         0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
         0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93
     };
