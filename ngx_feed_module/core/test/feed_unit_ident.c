@@ -102,6 +102,20 @@ test_ident_session(void)
 }
 
 
+/* an impression of a new viewer, at a fixed time */
+
+static void
+make_impression(feed_impression_t *imp, uint32_t position, const char *clip)
+{
+    memset(imp, 0, sizeof(feed_impression_t));
+    CHECK_INT(feed_viewer_new(&imp->viewer), FEED_OK);
+    imp->time = 1764100000;
+    imp->position = position;
+    imp->clip_len = strlen(clip);
+    memcpy(imp->clip, clip, imp->clip_len);
+}
+
+
 static void
 test_ident_impression(void)
 {
@@ -110,13 +124,7 @@ test_ident_impression(void)
     feed_impression_t  imp, got;
 
     set_keys();
-
-    memset(&imp, 0, sizeof(imp));
-    CHECK_INT(feed_viewer_new(&imp.viewer), FEED_OK);
-    imp.time = 1764100000;
-    imp.position = 70000;
-    imp.clip_len = 6;
-    memcpy(imp.clip, "fox-01", 6);
+    make_impression(&imp, 70000, "fox-01");
 
     n = feed_impression_token(&keys[0], &imp, t);
     CHECK(n > 23 && n <= FEED_IMPRESSION_MAX);
@@ -200,13 +208,7 @@ test_ident_impression_versions(void)
     feed_impression_t  imp, got;
 
     set_keys();
-
-    memset(&imp, 0, sizeof(imp));
-    CHECK_INT(feed_viewer_new(&imp.viewer), FEED_OK);
-    imp.time = 1764100000;
-    imp.position = 12;
-    imp.clip_len = 6;
-    memcpy(imp.clip, "fox-02", 6);
+    make_impression(&imp, 12, "fox-02");
 
     n = feed_impression_token(&keys[0], &imp, t);
     plen = feed_base64url_decode(t, (size_t) (strchr(t, '.') - t), p);
