@@ -1404,7 +1404,7 @@ ngx_http_feed_send_posted(ngx_event_t *ev)
                                                     s->len));
     ngx_http_run_posted_requests(c);
 
-    /* after: a pipelined page this one's end led to is of the same pass */
+    /* the pass's batch ends with the last of its pages sent */
 
     ngx_http_feed_send_pending--;
 }
