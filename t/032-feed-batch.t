@@ -54,7 +54,8 @@ sub impression {
     my ($token) = @_;
 
     my ($payload) = split /\./, $token;
-    my (undef, undef, $position, $viewer) = unpack('C N N a16', b64url($payload));
+    my (undef, undef, $position, $viewer) = unpack('C N N a16',
+                                                   b64url($payload));
 
     return ($viewer, $position);
 }
