@@ -363,26 +363,43 @@ ngx_http_feed_cache_postconf(ngx_conf_t *cf, ngx_http_feed_main_conf_t *fmcf)
 static ngx_int_t
 ngx_http_feed_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_slab_pool_t  *shpool;
+    size_t                         stride;
+    u_char                        *p;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_feed_metrics_zone_t  *mz;
 
-    if (data) {
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
+    stride = ngx_align(sizeof(ngx_http_feed_metrics_t), 128);
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
+    /* kept across a reload, or left by the master before a binary upgrade */
+
+    mz = data ? data : (shm_zone->shm.exists ? shpool->data : NULL);
+
+    if (mz && mz->magic == NGX_HTTP_FEED_METRICS_MAGIC
+        && mz->stride == stride && mz->slots == NGX_HTTP_FEED_METRICS_SLOTS)
+    {
+        shm_zone->data = mz;
         return NGX_OK;
     }
 
-    shm_zone->data = ngx_slab_calloc(shpool, sizeof(ngx_http_feed_metrics_t));
-    if (shm_zone->data == NULL) {
+    /* a zone of another layout is left as it is: its counts start again */
+
+    p = ngx_slab_calloc(shpool, sizeof(ngx_http_feed_metrics_zone_t) + 128
+                                + stride * NGX_HTTP_FEED_METRICS_SLOTS);
+    if (p == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "feed_metrics: no room for the counters");
         return NGX_ERROR;
     }
 
-    shpool->data = shm_zone->data;
+    mz = (ngx_http_feed_metrics_zone_t *) p;
+    mz->stride = stride;
+    mz->slots = NGX_HTTP_FEED_METRICS_SLOTS;
+    mz->first = ngx_align_ptr(p + sizeof(ngx_http_feed_metrics_zone_t), 128);
+    mz->magic = NGX_HTTP_FEED_METRICS_MAGIC;
+
+    shm_zone->data = mz;
+    shpool->data = mz;
 
     return NGX_OK;
 }
@@ -502,6 +519,8 @@ ngx_http_feed_cache_init_process(ngx_cycle_t *cycle)
 }
 
 
+/* this worker's counters, to add to */
+
 ngx_http_feed_metrics_t *
 ngx_http_feed_metrics(ngx_http_request_t *r)
 {
@@ -509,11 +528,64 @@ ngx_http_feed_metrics(ngx_http_request_t *r)
 
     fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
 
-    if (fmcf->metrics_zone == NULL) {
+    return ngx_http_feed_metrics_own(fmcf->metrics_zone);
+}
+
+
+ngx_http_feed_metrics_t *
+ngx_http_feed_metrics_own(ngx_shm_zone_t *zone)
+{
+    ngx_http_feed_metrics_zone_t  *mz;
+
+    if (zone == NULL || zone->data == NULL) {
         return NULL;
     }
 
-    return fmcf->metrics_zone->data;
+    mz = zone->data;
+
+    /* other processes than workers count as worker 0: the adds are atomic */
+
+    return (ngx_http_feed_metrics_t *)
+               (mz->first + (ngx_worker % mz->slots) * mz->stride);
+}
+
+
+/* every worker's counters added up, for feed_status */
+
+ngx_http_feed_metrics_t *
+ngx_http_feed_metrics_total(ngx_http_request_t *r,
+    ngx_http_feed_metrics_t *sum)
+{
+    ngx_uint_t                     i, k, n;
+    ngx_atomic_t                  *from;
+    ngx_atomic_uint_t             *to;
+    ngx_http_feed_main_conf_t     *fmcf;
+    ngx_http_feed_metrics_zone_t  *mz;
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
+
+    if (fmcf->metrics_zone == NULL || fmcf->metrics_zone->data == NULL) {
+        return NULL;
+    }
+
+    mz = fmcf->metrics_zone->data;
+
+    /* the counters are all of one type: added up as an array of them */
+
+    n = sizeof(ngx_http_feed_metrics_t) / sizeof(ngx_atomic_t);
+    to = (ngx_atomic_uint_t *) sum;
+
+    ngx_memzero(sum, sizeof(ngx_http_feed_metrics_t));
+
+    for (i = 0; i < mz->slots; i++) {
+        from = (ngx_atomic_t *) (mz->first + i * mz->stride);
+
+        for (k = 0; k < n; k++) {
+            to[k] += from[k];
+        }
+    }
+
+    return sum;
 }
 
 
@@ -853,7 +925,7 @@ ngx_http_feed_cache_post(ngx_http_feed_main_conf_t *fmcf,
 
     fill = (ngx_http_feed_fill_t *) (task + 1);
     fill->cache = cache;
-    fill->metrics = fmcf->metrics_zone ? fmcf->metrics_zone->data : NULL;
+    fill->metrics = ngx_http_feed_metrics_own(fmcf->metrics_zone);
     fill->nitems = n;
 
     p = (u_char *) &fill->items[n];
@@ -1052,7 +1124,7 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
     ngx_buf_t                  *b;
     ngx_uint_t                  i;
     ngx_chain_t                 out;
-    ngx_http_feed_metrics_t    *m;
+    ngx_http_feed_metrics_t     sum, *m;
     ngx_http_feed_main_conf_t  *fmcf;
 
     static const char  *kinds[] = {
@@ -1075,6 +1147,7 @@ ngx_http_feed_status_handler(ngx_http_request_t *r)
     if (m) {
         (void) ngx_atomic_fetch_add(&m->requests[NGX_HTTP_FEED_REQ_STATUS],
                                     1);
+        m = ngx_http_feed_metrics_total(r, &sum);
     }
 
     size = 32768 + fmcf->caches.nelts * 2048;

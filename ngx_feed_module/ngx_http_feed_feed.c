@@ -902,13 +902,14 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
 static void
 ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
 {
-    u_char           *buf, *p, *last, *nl;
-    off_t             size;
-    ssize_t           n;
-    ngx_fd_t          fd;
-    uint32_t          before;
-    feed_err_t        err;
-    ngx_file_info_t   fi;
+    u_char                   *buf, *p, *last, *nl;
+    off_t                     size;
+    ssize_t                   n;
+    ngx_fd_t                  fd;
+    uint32_t                  before;
+    feed_err_t                err;
+    ngx_file_info_t           fi;
+    ngx_http_feed_metrics_t  *m;
 
     if (ngx_file_info(fmcf->catalog_path.data, &fi) == NGX_FILE_ERROR) {
         return;
@@ -1001,11 +1002,12 @@ ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
                   &fmcf->catalog_path,
                   feed_catalog_count(fmcf->catalog) - before);
 
-    if (fmcf->metrics_zone && fmcf->metrics_zone->data) {
-        (void) ngx_atomic_fetch_add(
-            &((ngx_http_feed_metrics_t *) fmcf->metrics_zone->data)
-                ->catalog_appended,
-            feed_catalog_count(fmcf->catalog) - before);
+    m = ngx_http_feed_metrics_own(fmcf->metrics_zone);
+
+    if (m) {
+        (void) ngx_atomic_fetch_add(&m->catalog_appended,
+                                    feed_catalog_count(fmcf->catalog)
+                                    - before);
     }
 }
 
@@ -2221,11 +2223,11 @@ ngx_http_feed_status_feed(ngx_http_request_t *r, u_char *p, u_char *last)
 {
     ngx_uint_t                  i;
     feed_state_stats_t          st;
-    ngx_http_feed_metrics_t    *m;
+    ngx_http_feed_metrics_t     sum, *m;
     ngx_http_feed_main_conf_t  *fmcf;
 
     fmcf = ngx_http_get_module_main_conf(r, ngx_http_feed_module);
-    m = ngx_http_feed_metrics(r);
+    m = ngx_http_feed_metrics_total(r, &sum);
 
     if (m == NULL || fmcf->state == NULL || fmcf->state->region == NULL) {
         return p;

@@ -2236,13 +2236,13 @@ u_char *
 ngx_http_feed_status_lua(ngx_http_request_t *r, u_char *p, u_char *last)
 {
     ngx_uint_t                i;
-    ngx_http_feed_metrics_t  *m;
+    ngx_http_feed_metrics_t   sum, *m;
 
     static const char  *reasons[] = {
         "error", "timeout", "memory", "result", "unavailable"
     };
 
-    m = ngx_http_feed_metrics(r);
+    m = ngx_http_feed_metrics_total(r, &sum);
 
     if (m == NULL) {
         return p;

@@ -94,6 +94,25 @@ typedef struct {
 } ngx_http_feed_metrics_t;
 
 
+/*
+ * The metrics zone holds a copy of the counters per worker (by worker
+ * number, modulo NGX_HTTP_FEED_METRICS_SLOTS), each on cache lines of
+ * its own, so that a worker's counts never bounce a line between cores;
+ * feed_status adds the copies up.  The header tells a zone of this
+ * layout from one an older module left behind in a reload.
+ */
+
+#define NGX_HTTP_FEED_METRICS_SLOTS  32
+#define NGX_HTTP_FEED_METRICS_MAGIC  0x66656564736c6f74   /* "feedslot" */
+
+typedef struct {
+    uint64_t                  magic;
+    size_t                    stride;
+    ngx_uint_t                slots;
+    u_char                   *first;
+} ngx_http_feed_metrics_zone_t;
+
+
 typedef struct ngx_http_feed_lua_vm_s  ngx_http_feed_lua_vm_t;
 
 
@@ -288,6 +307,9 @@ void ngx_http_feed_set_cache_status(ngx_http_request_t *r,
 ngx_int_t ngx_http_feed_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 ngx_http_feed_metrics_t *ngx_http_feed_metrics(ngx_http_request_t *r);
+ngx_http_feed_metrics_t *ngx_http_feed_metrics_own(ngx_shm_zone_t *zone);
+ngx_http_feed_metrics_t *ngx_http_feed_metrics_total(ngx_http_request_t *r,
+    ngx_http_feed_metrics_t *sum);
 void ngx_http_feed_count(ngx_http_request_t *r, ngx_uint_t kind);
 ngx_int_t ngx_http_feed_playlist_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_feed_status_handler(ngx_http_request_t *r);

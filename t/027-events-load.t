@@ -124,4 +124,15 @@ is($m->{'feed_clip_counters{counter="qualified"}'}, $accepted,
 is($m->{'feed_events_total{result="accepted"}'}, $accepted,
    'the accepted events metric agrees');
 
+# each worker counts on its own lines; feed_status adds them up
+
+my $items = 0;
+$items += $m->{$_} for grep { /^feed_items_total\{/ } keys %$m;
+
+is($items, $served, "feed_items_total of every reason adds up to $served");
+is($m->{'feed_requests_total{kind="manifest"}'}, $clients * $viewers * $pages,
+   'every page request is counted once');
+is($m->{'feed_requests_total{kind="events"}'}, $clients * $viewers * $pages,
+   'and every events request');
+
 done_testing();
