@@ -103,7 +103,8 @@ static void feed_rank_heap_up(uint64_t *h, uint32_t i);
 static void feed_rank_heap_down(uint64_t *h, uint32_t n);
 static int feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c,
     uint32_t creator, uint32_t sound);
-static void feed_rank_liken(feed_rank_t *rk, const float *unit);
+static void feed_rank_liken(feed_rank_t *rk, const float *unit,
+    uint32_t n);
 static float feed_rank_spread(feed_rank_t *rk, const feed_cand_t *c);
 static void feed_rank_rising(feed_rank_t *rk);
 static double feed_gamma_sample(uint64_t *rng, double a);
@@ -369,13 +370,14 @@ feed_rank_unit(feed_rank_t *rk, const feed_cand_t *c, float *out)
 
 
 /*
- * An item placed on the page: every shortlisted clip's likeness to it,
- * the cosine, kept where it is the closest so far.  Column by column,
- * the sums in the order feed_dot() adds them.
+ * An item placed on the page: the likeness to it of the first n
+ * shortlisted clips (n a multiple of 4: the shortlist's length rounded
+ * up), the cosine, kept where it is the closest so far.  Column by
+ * column, the sums in the order feed_dot() adds them.
  */
 
 static void
-feed_rank_liken(feed_rank_t *rk, const float *unit)
+feed_rank_liken(feed_rank_t *rk, const float *unit, uint32_t n)
 {
     float     s0[4], s1[4], s2[4], s3[4], w;
     uint32_t  d, k, i, dim;
@@ -384,7 +386,7 @@ feed_rank_liken(feed_rank_t *rk, const float *unit)
 
     /* four clips at a time: the compiler makes one vector of each sum */
 
-    for (k = 0; k < FEED_SHORTLIST; k += 4) {
+    for (k = 0; k < n; k += 4) {
 
         for (i = 0; i < 4; i++) {
             s0[i] = 0;
@@ -1121,7 +1123,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
         if (p->diversity > 0 && i + 1 < n) {     /* not after the last */
             feed_rank_unit(rk, best, unit);
-            feed_rank_liken(rk, unit);
+            feed_rank_liken(rk, unit, (short_n + 3) & ~3u);
         }
     }
 
