@@ -221,6 +221,18 @@ feed_json_num(feed_json_t *o, double v)
     char       buf[48], *p;
     uint64_t   x, ip, fp;
 
+    /* whole parts, most often 0: no digits to work out */
+
+    if (v == 0) {
+        feed_json(o, "0", 1);
+        return;
+    }
+
+    if (v == 1) {
+        feed_json(o, "1", 1);
+        return;
+    }
+
     if (!isfinite(v) || v > 1e15 || v < -1e15) {
         v = 0;
     }
