@@ -328,13 +328,17 @@ is($code, 400, '?n= out of range: 400');
 
     # the next page: the one who finished gets the sound's best clips
     # (no two in a row: half the page at most); viewers who did not get
-    # it by chance (5 sounds here: one item in 5), measured over six.
-    # Three viewers who finished, and not one, so that one page whose
-    # sound's clips lost to its creators' spacing does not decide it.
+    # it by chance (5 sounds here: one item in 5), measured over twelve
+    # (over six, by chance, the finished sound's share sometimes came to
+    # 0.27).  Three viewers who finished, and not one, so that one page
+    # whose sound's clips lost to its creators' spacing does not decide
+    # it.  They get 12 to 15 of 30, the others 0.17 to 0.25: a margin
+    # of 0.1.  (Their taste brings the sound too, in this catalog; the
+    # reason "sound" is what a build without the source fails.)
 
     my (@others, $fan_sound, $fan_items, $fan_reason, $other_sound);
 
-    for my $o (1 .. 6) {
+    for my $o (1 .. 12) {
         my %j;
         $page->(\%j);
         push @others, @{ $page->(\%j) };
@@ -358,7 +362,7 @@ is($code, 400, '?n= out of range: 400');
          . 'did not');
     ok($fan_reason > 0, 'the viewers are offered clips of the finished '
        . 'sound (reason "sound")');
-    cmp_ok($fan_rate, '>', $other_rate + 0.15, 'a larger share of '
+    cmp_ok($fan_rate, '>', $other_rate + 0.1, 'a larger share of '
            . 'that sound than viewers who did not finish it get');
 
     nginx_stop($n3);
