@@ -8,19 +8,21 @@
  * Source "interest": clips from the topic clusters nearest to each of the
  * viewer's tastes, the stronger tastes getting more; for a viewer the
  * feed knows nothing of yet, from a few clusters at random, so that a
- * first page already spans topics.
+ * first page already spans topics, with half the share: with no taste
+ * to be near they are picks by chance, and more of them buy little.
  */
 
 #include "feed_rank.h"
 
 
 #define FEED_INTEREST_CLUSTERS  4
+#define FEED_INTEREST_COLD      0.5f
 
 
 static void
 feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
 {
-    float                      strength, total, share[16];
+    float                      strength, total, sum, share[16];
     uint32_t                   i, k, t, n, nc, m, added, each, start;
     uint32_t                   near[16], got[FEED_INTEREST_CLUSTERS];
     const float               *w;
@@ -61,12 +63,18 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
     if (nc == 0) {
         m = feed_index_clusters(ix);
         m = m < FEED_INTEREST_CLUSTERS ? m : FEED_INTEREST_CLUSTERS;
+        sum = 0;
 
         for (k = 0; k < m; k++) {
             near[nc] = (uint32_t) (feed_rank_random(rk)
                                    % feed_index_clusters(ix));
             share[nc] = 1.0f / (float) (k + 2);
+            sum += share[nc];
             nc++;
+        }
+
+        for (k = 0; k < nc; k++) {
+            share[k] *= FEED_INTEREST_COLD / sum;
         }
     }
 
