@@ -22,7 +22,8 @@ static void
 feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
 {
     float                      s, best[FEED_CAND_MAX / 4];
-    uint32_t                   i, k, n, m, added, pick[FEED_CAND_MAX / 4];
+    uint32_t                   i, k, n, m, added, look;
+    uint32_t                   pick[FEED_CAND_MAX / 4];
     const uint32_t            *list;
     feed_index_t              *ix;
     const feed_rank_viewer_t  *v;
@@ -43,7 +44,11 @@ feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
 
     m = 0;
 
-    for (i = 0, added = 0; i < n && added < FEED_FRESH_LOOK * budget; i++) {
+    /* with no taste, every fit is 0 and the first "budget" are taken */
+
+    look = v->confidence > 0 ? FEED_FRESH_LOOK * budget : budget;
+
+    for (i = 0, added = 0; i < n && added < look; i++) {
         uint32_t  clip = list[i];
 
         if (v->seen && v->seen(v->seen_data, feed_index_hash(ix, clip))) {
