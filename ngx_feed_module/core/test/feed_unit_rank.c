@@ -854,6 +854,83 @@ test_rank_random(void)
 }
 
 
+/* a hook that counts the candidates each source proposed */
+
+static int
+source_hook(void *data, const feed_catalog_t *cat, feed_cand_t *c,
+    uint32_t n)
+{
+    uint32_t   i, r;
+    uint32_t  *count = data;
+
+    (void) cat;
+
+    for (i = 0; i < n; i++) {
+        for (r = 0; r < FEED_REASONS; r++) {
+            count[r] += (c[i].sources >> r) & 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The sources' budgets at the defaults (60 candidates): the random source
+ * its share, 3, not a page's worth; for a viewer not known yet, the
+ * interest source's random clusters half its share of 29 (and one more a
+ * cluster), for a viewer with a taste its nearest clusters more
+ */
+
+static void
+test_rank_budget(void)
+{
+    uint32_t             k, n, count[FEED_REASONS];
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+
+    cat = load(&ix);
+    feed_rank_default_params(&p);
+    feed_index_refresh(ix, 1764100000, 0);
+
+    for (k = 0; k < 2; k++) {
+        memset(&v, 0, sizeof(v));
+
+        if (k) {
+            v.interest[1] = 1;
+            v.confidence = 1;
+        }
+
+        memset(count, 0, sizeof(count));
+
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, 11, source_hook,
+                           count, it, 10);
+        CHECK_UINT(n, 10);
+
+        printf("     budget: %s: %u random, %u interest\n",
+               k ? "a taste" : "not known yet",
+               count[FEED_REASON_RANDOM], count[FEED_REASON_PERSONAL]);
+
+        CHECK(count[FEED_REASON_RANDOM] >= 1);
+        CHECK(count[FEED_REASON_RANDOM] <= 3);
+
+        if (k == 0) {
+            CHECK(count[FEED_REASON_PERSONAL] >= 29 / 2 - 3);
+            CHECK(count[FEED_REASON_PERSONAL] <= 29 / 2 + 3);
+
+        } else {
+            CHECK(count[FEED_REASON_PERSONAL] > 29);
+        }
+    }
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 /* a hook that keeps one part of every candidate, by clip */
 
 typedef struct {
@@ -1154,6 +1231,7 @@ feed_unit_rank_tests(void)
     RUN(test_rank_slots);
     RUN(test_rank_hook);
     RUN(test_rank_random);
+    RUN(test_rank_budget);
     RUN(test_rank_quality);
     RUN(test_rank_reach);
     RUN(test_rank_rising);
