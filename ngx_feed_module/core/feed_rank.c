@@ -98,6 +98,10 @@ static void feed_rank_unit(feed_rank_t *rk, const feed_cand_t *c,
 static void feed_rank_only(feed_rank_t *rk);
 static uint64_t feed_rank_key(float score, uint32_t j);
 static void feed_rank_top_up(feed_rank_t *rk, uint32_t need);
+static uint32_t feed_rank_filter(feed_rank_t *rk, uint32_t from,
+    const uint32_t *filters, uint32_t nfilters);
+static void feed_rank_score(feed_rank_t *rk, uint32_t from,
+    const feed_plugin_t **scorer, const float *weight, uint32_t nscorers);
 static uint32_t feed_rank_gcd(uint32_t a, uint32_t b);
 static void feed_rank_heap_up(uint64_t *h, uint32_t i);
 static void feed_rank_heap_down(uint64_t *h, uint32_t n);
@@ -567,6 +571,68 @@ feed_rank_top_up(feed_rank_t *rk, uint32_t need)
 }
 
 
+/* the filters on the candidates from "from" on: how many they keep */
+
+static uint32_t
+feed_rank_filter(feed_rank_t *rk, uint32_t from, const uint32_t *filters,
+    uint32_t nfilters)
+{
+    uint32_t      j, k, alive;
+    feed_cand_t  *c;
+
+    alive = 0;
+
+    for (j = from; j < rk->n; j++) {
+        c = &rk->c[j];
+
+        for (k = 0; k < nfilters; k++) {
+            if (!feed_registry[filters[k]]->keep(rk, c)) {
+                c->dropped = 1;
+                break;
+            }
+        }
+
+        alive += !c->dropped;
+    }
+
+    return alive;
+}
+
+
+/* the scorers' parts and the weighted sum, for the candidates kept */
+
+static void
+feed_rank_score(feed_rank_t *rk, uint32_t from, const feed_plugin_t **scorer,
+    const float *weight, uint32_t nscorers)
+{
+    float         score, part;
+    uint32_t      j, k;
+    feed_cand_t  *c;
+
+    for (j = from; j < rk->n; j++) {
+        c = &rk->c[j];
+
+        if (c->dropped) {
+            continue;
+        }
+
+        /* the sum in a register: a store to c would have to wait */
+
+        score = 0;
+
+        for (k = 0; k < nscorers; k++) {
+            part = scorer[k]->score(rk, c);
+            c->parts[scorer[k]->part] = part;
+            score += weight[k] * part;
+        }
+
+        c->score = score;
+
+        c->sample = c->parts[FEED_PART_EXPLORE];
+    }
+}
+
+
 /*
  * A walk over n clips that visits each once before it repeats: a random
  * start and a random step prime to n (at = (at + step) % n each time).
@@ -691,9 +757,9 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint32_t              d, best_k, ok;
     uint64_t              key, heap[FEED_SHORTLIST];
     float                 unit[FEED_DIM_MAX];
-    float                 score, part, weight[FEED_NPLUGINS];
+    float                 weight[FEED_NPLUGINS];
     uint32_t              filters[FEED_NPLUGINS];
-    uint32_t              nfilters, nscorers, alive, round;
+    uint32_t              nfilters, nscorers, alive;
     uint8_t               kind[FEED_PAGE_MAX];
     uint32_t              pass, npass;
     feed_cand_t          *c, *best;
@@ -813,54 +879,15 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
      * nothing left to show.
      */
 
-    j = 0;
-    alive = 0;
+    alive = feed_rank_filter(rk, 0, filters, nfilters);
 
-    for (round = 0; round < 2; round++) {
-
-        for ( /* void */ ; j < rk->n; j++) {
-            c = &rk->c[j];
-
-            for (k = 0; k < nfilters; k++) {
-                if (!feed_registry[filters[k]]->keep(rk, c)) {
-                    c->dropped = 1;
-                    break;
-                }
-            }
-
-            alive += !c->dropped;
-        }
-
-        if (alive >= n || v->only) {
-            break;
-        }
-
+    if (alive < n && !v->only) {
+        j = rk->n;
         feed_rank_top_up(rk, n - alive);
+        alive += feed_rank_filter(rk, j, filters, nfilters);
     }
 
-    /* scorers */
-
-    for (j = 0; j < rk->n; j++) {
-        c = &rk->c[j];
-
-        if (c->dropped) {
-            continue;
-        }
-
-        /* the sum in a register: a store to c would have to wait */
-
-        score = 0;
-
-        for (k = 0; k < nscorers; k++) {
-            part = scorer[k]->score(rk, c);
-            c->parts[scorer[k]->part] = part;
-            score += weight[k] * part;
-        }
-
-        c->score = score;
-
-        c->sample = c->parts[FEED_PART_EXPLORE];
-    }
+    feed_rank_score(rk, 0, scorer, weight, nscorers);
 
     if (hook) {
         (void) hook(hook_data, cat, rk->c, rk->n);
@@ -1100,6 +1127,38 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
             /* the shortlist is spent: anything left that fits */
 
             for (j = 0; j < rk->n; j++) {
+                c = &rk->c[j];
+
+                if (!c->dropped && !c->picked
+                    && feed_rank_spaced(rk, c, creator, sound)
+                    && c->score > best_u)
+                {
+                    best_u = c->score;
+                    best = c;
+                }
+            }
+        }
+
+        if (best == NULL && !v->only) {
+
+            /*
+             * Nothing left may follow the last item (a small catalog of
+             * few creators or sounds): a page's worth more from anywhere,
+             * filtered, scored and shown to the hook like the others, as
+             * long as any are left
+             */
+
+            j = rk->n;
+
+            feed_rank_top_up(rk, n);
+            (void) feed_rank_filter(rk, j, filters, nfilters);
+            feed_rank_score(rk, j, scorer, weight, nscorers);
+
+            if (hook && rk->n > j) {
+                (void) hook(hook_data, cat, rk->c + j, rk->n - j);
+            }
+
+            for ( /* void */ ; j < rk->n; j++) {
                 c = &rk->c[j];
 
                 if (!c->dropped && !c->picked

@@ -854,6 +854,44 @@ test_rank_random(void)
 }
 
 
+/*
+ * A page is short only when nothing is left: ten random candidates often
+ * cannot all follow one another (creator i % 7, sound i % 5), and the
+ * page then takes more clips from anywhere
+ */
+
+static void
+test_rank_spacing(void)
+{
+    uint32_t             seed, n, shorts;
+    feed_item_t          it[FEED_PAGE_MAX];
+    feed_index_t        *ix;
+    feed_catalog_t      *cat;
+    feed_rank_viewer_t   v;
+    feed_rank_params_t   p;
+
+    cat = load(&ix);
+    feed_index_refresh(ix, 1764100000, 0);
+    memset(&v, 0, sizeof(v));
+    random_only(&p, 10);
+
+    shorts = 0;
+
+    for (seed = 1; seed <= 200; seed++) {
+        n = feed_rank_page(cat, ix, &p, &v, 1764100000, seed, NULL, NULL,
+                           it, 10);
+        check_page(ix, &v, it, n);
+        shorts += n < 10;
+    }
+
+    printf("     spacing: %u short pages of 200\n", shorts);
+    CHECK_UINT(shorts, 0);
+
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 /* a hook that counts the candidates each source proposed */
 
 static int
@@ -1232,6 +1270,7 @@ feed_unit_rank_tests(void)
     RUN(test_rank_hook);
     RUN(test_rank_random);
     RUN(test_rank_budget);
+    RUN(test_rank_spacing);
     RUN(test_rank_quality);
     RUN(test_rank_reach);
     RUN(test_rank_rising);
