@@ -47,7 +47,16 @@ sub get {
     return http_get($port, "/$loc/$clip/$file?token=$tok{$clip}");
 }
 
+# both workers, once they are up: the port answers before they are
+# (under valgrind, seconds before)
+
 my $before = workers();
+
+for (1 .. 600) {
+    last if (my @w = split /,/, $before) == 2;
+    select(undef, undef, undef, 0.1);
+    $before = workers();
+}
 my $orig = read_file("$media/fix-a/180p/0.m4s");
 
 # removed while cached: the cached copy is served (media are immutable)
