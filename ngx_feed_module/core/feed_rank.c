@@ -107,6 +107,8 @@ static void feed_rank_heap_up(uint64_t *h, uint32_t i);
 static void feed_rank_heap_down(uint64_t *h, uint32_t n);
 static int feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c,
     uint32_t creator, uint32_t sound);
+static feed_cand_t *feed_rank_fitting(feed_rank_t *rk, uint32_t from,
+    uint32_t creator, uint32_t sound);
 static void feed_rank_liken(feed_rank_t *rk, const float *unit,
     uint32_t n);
 static float feed_rank_spread(feed_rank_t *rk, const feed_cand_t *c);
@@ -445,6 +447,38 @@ feed_rank_spaced(feed_rank_t *rk, const feed_cand_t *c, uint32_t creator,
  * quarter), so that the slots' clips, which every viewer's feed offers
  * alike, are spread over viewers; 1 while the reach scorer is off.
  */
+
+/*
+ * The best score from the candidates from "from" on that are neither
+ * dropped nor picked and may follow the last item; NULL if none may
+ */
+
+static feed_cand_t *
+feed_rank_fitting(feed_rank_t *rk, uint32_t from, uint32_t creator,
+    uint32_t sound)
+{
+    float         best_u;
+    uint32_t      j;
+    feed_cand_t  *c, *best;
+
+    best = NULL;
+    best_u = -1e30f;
+
+    for (j = from; j < rk->n; j++) {
+        c = &rk->c[j];
+
+        if (!c->dropped && !c->picked
+            && feed_rank_spaced(rk, c, creator, sound)
+            && c->score > best_u)
+        {
+            best_u = c->score;
+            best = c;
+        }
+    }
+
+    return best;
+}
+
 
 static float
 feed_rank_spread(feed_rank_t *rk, const feed_cand_t *c)
@@ -1126,17 +1160,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
             /* the shortlist is spent: anything left that fits */
 
-            for (j = 0; j < rk->n; j++) {
-                c = &rk->c[j];
-
-                if (!c->dropped && !c->picked
-                    && feed_rank_spaced(rk, c, creator, sound)
-                    && c->score > best_u)
-                {
-                    best_u = c->score;
-                    best = c;
-                }
-            }
+            best = feed_rank_fitting(rk, 0, creator, sound);
         }
 
         if (best == NULL && !v->only) {
@@ -1158,17 +1182,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
                 (void) hook(hook_data, cat, rk->c + j, rk->n - j);
             }
 
-            for ( /* void */ ; j < rk->n; j++) {
-                c = &rk->c[j];
-
-                if (!c->dropped && !c->picked
-                    && feed_rank_spaced(rk, c, creator, sound)
-                    && c->score > best_u)
-                {
-                    best_u = c->score;
-                    best = c;
-                }
-            }
+            best = feed_rank_fitting(rk, j, creator, sound);
         }
 
         if (best == NULL) {
