@@ -23,5 +23,5 @@ feed_filter_blocked_keep(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_filter_blocked = {
     "blocked", FEED_PLUGIN_FILTER, 0, 0, 0,
-    NULL, feed_filter_blocked_keep, NULL
+    NULL, feed_filter_blocked_keep, NULL, 0
 };

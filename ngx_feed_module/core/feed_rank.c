@@ -864,14 +864,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         share = p->weight[i] / total;
         budget = (uint32_t) (share * (float) p->candidates + 0.5f);
 
-        /*
-         * A page's worth at least, so that a source can fill the slots
-         * kept for it; but the random source's clips are to be a small
-         * share of chance, not a page of their own: its share, one at
-         * least
-         */
-
-        if (budget < n && pl != &feed_source_random) {
+        if (budget < n && !pl->at_share) {
             budget = n;
         }
 

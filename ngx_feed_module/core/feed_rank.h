@@ -193,6 +193,12 @@ typedef struct {
 
     /* scorers: the candidate's part, about 0 to 1 */
     float             (*score)(feed_rank_t *rk, const feed_cand_t *c);
+
+    /*
+     * sources: 1, just the source's share of the candidate budget; 0, a
+     * page's worth at least, so that it can fill the slots kept for it
+     */
+    unsigned            at_share;
 } feed_plugin_t;
 
 

@@ -25,5 +25,5 @@ feed_score_creator_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_creator = {
     "creator", FEED_PLUGIN_SCORER, 0, FEED_PART_CREATOR, 0.3f,
-    NULL, NULL, feed_score_creator_score
+    NULL, NULL, feed_score_creator_score, 0
 };

@@ -39,5 +39,5 @@ feed_score_explore_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_explore = {
     "explore", FEED_PLUGIN_SCORER, 0, FEED_PART_EXPLORE, 0.0f,
-    NULL, NULL, feed_score_explore_score
+    NULL, NULL, feed_score_explore_score, 0
 };

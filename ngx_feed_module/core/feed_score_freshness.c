@@ -38,5 +38,5 @@ feed_score_freshness_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_freshness = {
     "freshness", FEED_PLUGIN_SCORER, 0, FEED_PART_FRESHNESS, 0.2f,
-    NULL, NULL, feed_score_freshness_score
+    NULL, NULL, feed_score_freshness_score, 0
 };

@@ -42,5 +42,5 @@ feed_score_lineage_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_lineage = {
     "lineage", FEED_PLUGIN_SCORER, 0, FEED_PART_LINEAGE, 0.8f,
-    NULL, NULL, feed_score_lineage_score
+    NULL, NULL, feed_score_lineage_score, 0
 };

@@ -39,5 +39,5 @@ feed_score_quality_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_quality = {
     "quality", FEED_PLUGIN_SCORER, 0, FEED_PART_QUALITY, 0.2f,
-    NULL, NULL, feed_score_quality_score
+    NULL, NULL, feed_score_quality_score, 0
 };

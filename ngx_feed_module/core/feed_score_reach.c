@@ -49,5 +49,5 @@ feed_score_reach_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_reach = {
     "reach", FEED_PLUGIN_SCORER, 0, FEED_PART_REACH, 5.0f,
-    NULL, NULL, feed_score_reach_score
+    NULL, NULL, feed_score_reach_score, 0
 };

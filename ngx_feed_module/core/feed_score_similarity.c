@@ -21,5 +21,5 @@ feed_score_similarity_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_similarity = {
     "similarity", FEED_PLUGIN_SCORER, 0, FEED_PART_SIMILARITY, 1.0f,
-    NULL, NULL, feed_score_similarity_score
+    NULL, NULL, feed_score_similarity_score, 0
 };

@@ -36,5 +36,5 @@ feed_score_trending_score(feed_rank_t *rk, const feed_cand_t *c)
 
 const feed_plugin_t  feed_score_trending = {
     "trending", FEED_PLUGIN_SCORER, 0, FEED_PART_TRENDING, 0.0f,
-    NULL, NULL, feed_score_trending_score
+    NULL, NULL, feed_score_trending_score, 0
 };

@@ -82,5 +82,5 @@ feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
 
 const feed_plugin_t  feed_source_fresh = {
     "fresh", FEED_PLUGIN_SOURCE, FEED_REASON_EXPLORE, 0, 0.2f,
-    feed_source_fresh_propose, NULL, NULL
+    feed_source_fresh_propose, NULL, NULL, 0
 };

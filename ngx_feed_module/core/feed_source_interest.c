@@ -110,5 +110,5 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
 
 const feed_plugin_t  feed_source_interest = {
     "interest", FEED_PLUGIN_SOURCE, FEED_REASON_PERSONAL, 0, 0.5f,
-    feed_source_interest_propose, NULL, NULL
+    feed_source_interest_propose, NULL, NULL, 0
 };

@@ -50,5 +50,5 @@ feed_source_lineage_propose(feed_rank_t *rk, uint32_t budget)
 
 const feed_plugin_t  feed_source_lineage = {
     "lineage", FEED_PLUGIN_SOURCE, FEED_REASON_REMIX, 0, 0.1f,
-    feed_source_lineage_propose, NULL, NULL
+    feed_source_lineage_propose, NULL, NULL, 0
 };

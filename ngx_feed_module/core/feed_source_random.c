@@ -6,7 +6,9 @@
 
 /*
  * Source "random": a few clips from anywhere, the feed's way out of a
- * bubble and its measure of what it does not know.
+ * bubble and its measure of what it does not know.  Just its share of
+ * the candidate budget (at_share): its clips are a small share of
+ * chance, not a page of their own.
  */
 
 #include "feed_rank.h"
@@ -47,5 +49,5 @@ feed_source_random_propose(feed_rank_t *rk, uint32_t budget)
 
 const feed_plugin_t  feed_source_random = {
     "random", FEED_PLUGIN_SOURCE, FEED_REASON_RANDOM, 0, 0.05f,
-    feed_source_random_propose, NULL, NULL
+    feed_source_random_propose, NULL, NULL, 1
 };

@@ -127,5 +127,5 @@ feed_source_sound_rate(feed_rank_t *rk, uint32_t clip)
 
 const feed_plugin_t  feed_source_sound = {
     "sound", FEED_PLUGIN_SOURCE, FEED_REASON_SOUND, 0, 0.05f,
-    feed_source_sound_propose, NULL, NULL
+    feed_source_sound_propose, NULL, NULL, 0
 };

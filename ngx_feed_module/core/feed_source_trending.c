@@ -68,5 +68,5 @@ feed_source_trending_propose(feed_rank_t *rk, uint32_t budget)
 
 const feed_plugin_t  feed_source_trending = {
     "trending", FEED_PLUGIN_SOURCE, FEED_REASON_ZEITGEIST, 0, 0.15f,
-    feed_source_trending_propose, NULL, NULL
+    feed_source_trending_propose, NULL, NULL, 0
 };
