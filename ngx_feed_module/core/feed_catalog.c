@@ -1528,12 +1528,14 @@ feed_catalog_prefetch(const feed_catalog_t *cat, const uint32_t *idx,
 #if defined(__GNUC__)
     uint32_t            i, k, nt;
     const char         *str;
-    const uint32_t     *u, *seq, *media, *desc, *words;
+    const uint32_t     *u, *seq, *media, *desc, *words, *creators, *sounds;
     const feed_clip_t  *clip;
 
     str = cat->strings.data;
     u = cat->u32.data;
     words = cat->words.offs.data;
+    creators = cat->creators.offs.data;
+    sounds = cat->sounds.offs.data;
 
     for (i = 0; i < n; i++) {
         if (idx[i] < cat->clips.len) {
@@ -1558,6 +1560,8 @@ feed_catalog_prefetch(const feed_catalog_t *cat, const uint32_t *idx,
 
         __builtin_prefetch(u + clip->tags);
         __builtin_prefetch(u + clip->media);
+        __builtin_prefetch(creators + clip->creator);
+        __builtin_prefetch(sounds + clip->sound);
     }
 
     for (i = 0; i < n; i++) {
@@ -1592,6 +1596,11 @@ feed_catalog_prefetch(const feed_catalog_t *cat, const uint32_t *idx,
             desc = u + media[1];
             __builtin_prefetch(words + desc[1]);
         }
+
+        /* the names: many creators, each met seldom */
+
+        __builtin_prefetch(str + creators[clip->creator] - 2);
+        __builtin_prefetch(str + sounds[clip->sound] - 2);
     }
 #else
     (void) cat;
