@@ -41,9 +41,7 @@ struct feed_rank_s {
      */
     float                       unit[FEED_DIM_MAX][FEED_SHORTLIST];
     float                       likeness[FEED_SHORTLIST];
-    uint64_t                    key[FEED_SHORTLIST];
     float                       score[FEED_SHORTLIST];
-    float                       value[FEED_SHORTLIST];
     uint32_t                    creator[FEED_SHORTLIST];
     uint32_t                    sound[FEED_SHORTLIST];
     uint8_t                     picked[FEED_SHORTLIST];
@@ -788,7 +786,7 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
     uint32_t              i, j, k, m, budget, slot, nslots[3], nexp;
     uint64_t              zs, at;
     uint32_t              creator, sound, short_n, shortlist[FEED_SHORTLIST];
-    uint32_t              d, best_k, ok;
+    uint32_t              d, best_k;
     uint64_t              key, heap[FEED_SHORTLIST];
     float                 unit[FEED_DIM_MAX];
     float                 weight[FEED_NPLUGINS];
@@ -922,9 +920,9 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
 
     /*
      * A shortlist of the best scores for the personal slots, the earlier
-     * candidate first among equal scores, as their keys say: in no order
-     * (the slots compare keys); past FEED_SHORTLIST, the best are kept in
-     * a heap whose root is the worst of them.
+     * candidate first among equal scores, as their keys say; past
+     * FEED_SHORTLIST, the best are kept in a heap whose root is the worst
+     * of them; then sorted by key, the best first.
      */
 
     short_n = 0;
@@ -954,11 +952,22 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
         }
     }
 
+    /* the best first: a slot's search stops where no score can win */
+
+    for (k = 1; k < short_n; k++) {
+        key = heap[k];
+
+        for (j = k; j > 0 && heap[j - 1] < key; j--) {
+            heap[j] = heap[j - 1];
+        }
+
+        heap[j] = key;
+    }
+
     for (k = 0; k < short_n; k++) {
         shortlist[k] = ~(uint32_t) heap[k];
         c = &rk->c[shortlist[k]];
 
-        rk->key[k] = heap[k];
         rk->score[k] = c->score;
         rk->creator[k] = c->rec->creator;
         rk->sound[k] = c->rec->sound;
@@ -1109,26 +1118,32 @@ feed_rank_page(const feed_catalog_t *cat, feed_index_t *ix,
              */
 
             best_k = short_n;
-            key = 0;
 
-            /* the best value, without a branch; then who has it */
+            /*
+             * The shortlist is in the order of the keys, the best first:
+             * of equal values the first met wins.  The penalty is never
+             * below 0, so a value is at most its score: past a score no
+             * better than the best value, none can win.
+             */
 
             for (k = 0; k < short_n; k++) {
-                ok = (rk->picked[k] == 0)
-                     & ((v->only != 0)
-                        | ((rk->creator[k] != creator)
-                           & (rk->sound[k] != sound)));
+                if (rk->score[k] <= best_u && p->diversity >= 0) {
+                    break;
+                }
+
+                if (rk->picked[k]
+                    || (!v->only
+                        && (rk->creator[k] == creator
+                            || rk->sound[k] == sound)))
+                {
+                    continue;
+                }
 
                 u = rk->score[k] - p->diversity * rk->likeness[k];
-                u = ok ? u : -INFINITY;
-                rk->value[k] = u;
-                best_u = u > best_u ? u : best_u;
-            }
 
-            for (k = 0; best_u > -1e30f && k < short_n; k++) {
-                if (rk->value[k] == best_u && rk->key[k] > key) {
+                if (u > best_u) {
+                    best_u = u;
                     best_k = k;
-                    key = rk->key[k];
                 }
             }
 
