@@ -126,6 +126,7 @@ static uint32_t feed_state_tag(feed_state_hdr_t *h, unsigned t,
     const void *key);
 static int feed_state_find(feed_state_hdr_t *h, unsigned t, const void *key,
     uint32_t tag, uint64_t *slot);
+static int feed_state_key_eq(const void *a, const void *b, uint64_t len);
 static int feed_state_slot_of(feed_state_hdr_t *h, unsigned t, uint32_t tag,
     uint64_t rec, uint64_t *slot);
 static int feed_state_insert(feed_state_hdr_t *h, unsigned t, uint32_t tag,
@@ -516,9 +517,8 @@ feed_state_find(feed_state_hdr_t *h, unsigned t, const void *key,
         }
 
         if (s[i].tag == tag
-            && memcmp(feed_state_rec(h, t, s[i].rec), key,
-                      h->tab[t].key_len)
-               == 0)
+            && feed_state_key_eq(feed_state_rec(h, t, s[i].rec), key,
+                                 h->tab[t].key_len))
         {
             *slot = i;
             return FEED_OK;
@@ -526,6 +526,29 @@ feed_state_find(feed_state_hdr_t *h, unsigned t, const void *key,
     }
 
     return FEED_DECLINED;
+}
+
+
+/* keys are of 8 or 16 bytes: compared as words, not by a call */
+
+static int
+feed_state_key_eq(const void *a, const void *b, uint64_t len)
+{
+    uint64_t  x[2], y[2];
+
+    if (len == 8) {
+        memcpy(x, a, 8);
+        memcpy(y, b, 8);
+        return x[0] == y[0];
+    }
+
+    if (len == 16) {
+        memcpy(x, a, 16);
+        memcpy(y, b, 16);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+    }
+
+    return memcmp(a, b, len) == 0;
 }
 
 
@@ -539,8 +562,9 @@ feed_state_slot_of(feed_state_hdr_t *h, unsigned t, uint32_t tag,
     s = feed_state_slots(h, t);
     nslots = h->tab[t].nslots;
 
-    for (i = tag % nslots, n = 0; n < nslots; i = (i + 1) % nslots, n++) {
-
+    for (i = tag % nslots, n = 0; n < nslots; i = i + 1 < nslots ? i + 1 : 0,
+                                              n++)
+    {
         if (s[i].rec == FEED_NONE) {
             break;
         }
@@ -565,8 +589,9 @@ feed_state_insert(feed_state_hdr_t *h, unsigned t, uint32_t tag,
     s = feed_state_slots(h, t);
     nslots = h->tab[t].nslots;
 
-    for (i = tag % nslots, n = 0; n < nslots; i = (i + 1) % nslots, n++) {
-
+    for (i = tag % nslots, n = 0; n < nslots; i = i + 1 < nslots ? i + 1 : 0,
+                                              n++)
+    {
         if (s[i].rec == FEED_NONE) {
             s[i].rec = (uint32_t) rec;
             s[i].tag = tag;
