@@ -88,13 +88,16 @@ feed_source_interest_propose(feed_rank_t *rk, uint32_t budget)
         start = (uint32_t) (feed_rank_random(rk) % n);
         added = 0;
 
-        for (i = 0; i < n && i < each + each / 4; i++) {
-            feed_index_prefetch(ix, list[(start + i) % n]);
+        /* from "start" round the list: m wraps without a division */
+
+        for (i = 0, m = start; i < n && i < each + each / 4; i++) {
+            feed_index_prefetch(ix, list[m]);
+            m = m + 1 < n ? m + 1 : 0;
         }
 
-        for (i = 0; i < n && added < each; i++) {
-            m = (start + i) % n;
-
+        for (i = 0, m = start; i < n && added < each;
+             i++, m = m + 1 < n ? m + 1 : 0)
+        {
             /* the hashes are in the member list: no clip is touched */
 
             if (v->seen && v->seen(v->seen_data, hash[m])) {
