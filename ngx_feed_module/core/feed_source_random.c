@@ -21,10 +21,17 @@
  * it.
  */
 
+#define FEED_RANDOM_AHEAD  8
+
+
+static uint32_t feed_source_random_next(uint32_t at, uint32_t step,
+    uint32_t n);
+
+
 static void
 feed_source_random_propose(feed_rank_t *rk, uint32_t budget)
 {
-    uint32_t       i, n, at, step;
+    uint32_t       i, n, at, step, ahead;
     feed_index_t  *ix;
 
     ix = feed_rank_index(rk);
@@ -40,10 +47,37 @@ feed_source_random_propose(feed_rank_t *rk, uint32_t budget)
         budget = n;
     }
 
-    for (i = 0; i < budget; i++) {
-        feed_rank_add(rk, at, FEED_REASON_RANDOM);
-        at = (uint32_t) (((uint64_t) at + step) % n);
+    /* clips from anywhere: each record asked for a few clips ahead */
+
+    ahead = at;
+
+    for (i = 0; i < budget && i < FEED_RANDOM_AHEAD; i++) {
+        feed_index_prefetch(ix, ahead);
+        ahead = feed_source_random_next(ahead, step, n);
     }
+
+    for (i = 0; i < budget; i++) {
+        if (i + FEED_RANDOM_AHEAD < budget) {
+            feed_index_prefetch(ix, ahead);
+            ahead = feed_source_random_next(ahead, step, n);
+        }
+
+        feed_rank_add(rk, at, FEED_REASON_RANDOM);
+        at = feed_source_random_next(at, step, n);
+    }
+}
+
+
+/* the walk's next clip: at + step, round the catalog (step < n) */
+
+static uint32_t
+feed_source_random_next(uint32_t at, uint32_t step, uint32_t n)
+{
+    uint64_t  next;
+
+    next = (uint64_t) at + step;
+
+    return (uint32_t) (next >= n ? next - n : next);
 }
 
 
