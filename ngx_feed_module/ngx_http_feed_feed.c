@@ -81,8 +81,8 @@ static void ngx_http_feed_apply_blocks(ngx_http_feed_main_conf_t *fmcf,
     const feed_catalog_t *cat, feed_index_t *ix, uint32_t from,
     ngx_log_t *log);
 static void ngx_http_feed_timer(ngx_event_t *ev);
-static uint16_t ngx_http_feed_watched(const feed_catalog_t *cat,
-    uint32_t idx, const feed_clip_stats_t *cs);
+static uint16_t ngx_http_feed_watched(uint32_t play_ms,
+    const feed_clip_stats_t *cs);
 static void ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf,
     ngx_log_t *log);
 static void ngx_http_feed_watch(ngx_http_feed_main_conf_t *fmcf,
@@ -818,12 +818,11 @@ ngx_http_feed_timer(ngx_event_t *ev)
  */
 
 static uint16_t
-ngx_http_feed_watched(const feed_catalog_t *cat, uint32_t idx,
-    const feed_clip_stats_t *cs)
+ngx_http_feed_watched(uint32_t play_ms, const feed_clip_stats_t *cs)
 {
     double  ms, w;
 
-    ms = feed_clip_play_ms(cat, feed_catalog_clip(cat, idx));
+    ms = play_ms;
 
     if (cs->impressions == 0 || ms <= 0) {
         return 0;
@@ -841,10 +840,11 @@ static void
 ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
 {
     time_t                  now;
-    uint32_t                cursor, i, n, idx;
+    uint32_t                cursor, from, i, n, idx, ms;
     feed_clip_stat_t       *st;
     feed_clip_stats_t       buf[NGX_HTTP_FEED_COPY];
     feed_state_stats_t      zs;
+    ngx_http_feed_rec_t    *rec;
     ngx_http_feed_state_t  *state;
 
     state = fmcf->state;
@@ -857,16 +857,57 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
 
     feed_index_set_audience(fmcf->index, (uint32_t) zs.viewers);
 
+    /*
+     * Which clip each record holds, kept from one refresh to the next: a
+     * record's clip is then checked by its hash, in the clip's own index
+     * record, which the copy writes anyway, instead of looked up in the
+     * index's table; without the memory, every clip is looked up.
+     */
+
+    if (fmcf->recs == NULL && zs.clip_capacity
+        && zs.clip_capacity <= NGX_MAX_UINT32_VALUE)
+    {
+        fmcf->recs = ngx_calloc(zs.clip_capacity * sizeof(ngx_http_feed_rec_t),
+                                log);
+        fmcf->nrecs = fmcf->recs ? (uint32_t) zs.clip_capacity : 0;
+    }
+
     do {
+        from = cursor;
+
         ngx_shmtx_lock(&state->shpool->mutex);
         n = feed_state_clip_next_locked(state->region, &cursor, buf,
                                         NGX_HTTP_FEED_COPY);
         ngx_shmtx_unlock(&state->shpool->mutex);
 
         for (i = 0; i < n; i++) {
-            idx = feed_index_find(fmcf->index, buf[i].hash);
-            if (idx == FEED_NONE) {
-                continue;
+            rec = from + i < fmcf->nrecs ? &fmcf->recs[from + i] : NULL;
+
+            if (rec && rec->idx
+                && rec->idx - 1 < feed_index_count(fmcf->index)
+                && feed_index_hash(fmcf->index, rec->idx - 1) == buf[i].hash)
+            {
+                idx = rec->idx - 1;
+                ms = rec->play_ms;
+
+            } else {
+                idx = feed_index_find(fmcf->index, buf[i].hash);
+
+                if (idx == FEED_NONE) {
+                    if (rec) {
+                        rec->idx = 0;
+                    }
+
+                    continue;
+                }
+
+                ms = feed_clip_play_ms(fmcf->catalog,
+                                       feed_catalog_clip(fmcf->catalog, idx));
+
+                if (rec) {
+                    rec->idx = idx + 1;
+                    rec->play_ms = ms;
+                }
             }
 
             st = feed_index_stat(fmcf->index, idx);
@@ -877,7 +918,7 @@ ngx_http_feed_refresh(ngx_http_feed_main_conf_t *fmcf, ngx_log_t *log)
             st->shares = buf[i].shares;
             st->skips = buf[i].skips;
             st->stage = buf[i].stage;
-            st->watched = ngx_http_feed_watched(fmcf->catalog, idx, &buf[i]);
+            st->watched = ngx_http_feed_watched(ms, &buf[i]);
             st->trend = (float) feed_trend_value(buf[i].score,
                                                      buf[i].score_time,
                                                      (uint32_t) now,

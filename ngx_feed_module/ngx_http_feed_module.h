@@ -173,6 +173,18 @@ typedef struct {
 } ngx_http_feed_cache_t;
 
 
+/*
+ * What a worker knows of a record of the state zone's clip table: the
+ * clip's catalog index + 1 (0: not known), to be checked against the
+ * record's hash, and its length
+ */
+
+typedef struct {
+    uint32_t                  idx;
+    uint32_t                  play_ms;
+} ngx_http_feed_rec_t;
+
+
 typedef struct {
     ngx_str_t                 catalog_path;
     feed_catalog_t           *catalog;
@@ -189,6 +201,8 @@ typedef struct {
     ngx_flag_t                used;
 
     ngx_http_feed_state_t    *state;
+    ngx_http_feed_rec_t      *recs;         /* per worker: by clip record */
+    uint32_t                  nrecs;
     ngx_str_t                 cookie_name;
     ngx_flag_t                cookie_secure;
     time_t                    cookie_max_age;
