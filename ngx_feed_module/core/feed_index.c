@@ -24,6 +24,7 @@
 #define FEED_KMEANS_ROUNDS   8
 #define FEED_TRENDING_MAX    256
 #define FEED_FRESH_KEYS      4096    /* impressions ordered exactly below */
+#define FEED_INDEX_COSINES   64      /* clusters a time in nearest() */
 
 
 typedef char feed_ix_clip_is_one_line[
@@ -45,7 +46,12 @@ struct feed_index_s {
     uint32_t            nslots;
 
     float              *centroids;
-    float              *centroid_inv;    /* 1 / a centroid's length, 0 */
+    float              *centroid_inv;    /* 1 / a centroid's length, 0;
+                                            ncols, the last ones 0 */
+    float              *centroid_cols;   /* the same by dimension: dim
+                                            columns of ncols, for
+                                            feed_index_nearest() */
+    uint32_t            ncols;           /* nclusters rounded up to 4 */
     uint32_t           *assign;
     uint32_t           *members;     /* clips by cluster */
     uint64_t           *member_hash; /* their hashes, alongside */
@@ -74,6 +80,8 @@ static void feed_index_add(feed_index_t *ix, const feed_catalog_t *cat,
 static int feed_index_map(feed_index_t *ix);
 static int feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat);
 static void feed_index_centroid_inv(feed_index_t *ix);
+static void feed_index_cosines(const feed_index_t *ix, const float *v,
+    uint32_t dim, uint32_t from, uint32_t n, float *out);
 static uint32_t feed_index_closest(const feed_index_t *ix, const float *v,
     float norm);
 static int feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat);
@@ -179,6 +187,7 @@ feed_index_free(feed_index_t *ix)
     free(ix->slots);
     free(ix->centroids);
     free(ix->centroid_inv);
+    free(ix->centroid_cols);
     free(ix->assign);
     free(ix->members);
     free(ix->member_hash);
@@ -382,11 +391,15 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
     uint32_t       i, j, d, c, ns, round, *sample, *count;
     const float   *e;
 
+    ix->ncols = (ix->nclusters + 3) & ~3u;
     ix->centroids = calloc((size_t) ix->nclusters * (ix->dim + 1),
                            sizeof(float));
-    ix->centroid_inv = calloc(ix->nclusters, sizeof(float));
+    ix->centroid_inv = calloc(ix->ncols, sizeof(float));
+    ix->centroid_cols = calloc((size_t) ix->ncols * ix->dim, sizeof(float));
 
-    if (ix->centroids == NULL || ix->centroid_inv == NULL) {
+    if (ix->centroids == NULL || ix->centroid_inv == NULL
+        || ix->centroid_cols == NULL)
+    {
         return FEED_ERROR;
     }
 
@@ -479,7 +492,7 @@ feed_index_kmeans(feed_index_t *ix, const feed_catalog_t *cat)
 }
 
 
-/* the centroids' lengths, for feed_index_nearest() */
+/* the centroids' lengths and columns, for feed_index_nearest() */
 
 static void
 feed_index_centroid_inv(feed_index_t *ix)
@@ -494,6 +507,7 @@ feed_index_centroid_inv(feed_index_t *ix)
 
         for (d = 0; d < ix->dim; d++) {
             cn += m[d] * m[d];
+            ix->centroid_cols[d * ix->ncols + c] = m[d];
         }
 
         ix->centroid_inv[c] = cn > 0 ? 1 / sqrtf(cn) : 0;
@@ -925,15 +939,71 @@ feed_index_fresh(const feed_index_t *ix, const uint32_t **list)
 }
 
 
+/*
+ * The cosines of v (without v's length, the same for every cluster: the
+ * order is the cosine's) with clusters "from" to "from" + n, n a multiple
+ * of 4: four clusters at a time, down the columns, each sum in the order
+ * feed_dot() adds it, so that the values are feed_dot()'s to the bit.
+ */
+
+static void
+feed_index_cosines(const feed_index_t *ix, const float *v, uint32_t dim,
+    uint32_t from, uint32_t n, float *out)
+{
+    float         s0[4], s1[4], s2[4], s3[4];
+    size_t        nc;
+    uint32_t      c, d, i;
+    const float  *r0, *r1, *r2, *r3;
+
+    nc = ix->ncols;
+
+    for (c = from; c < from + n; c += 4) {
+
+        for (i = 0; i < 4; i++) {
+            s0[i] = 0;
+            s1[i] = 0;
+            s2[i] = 0;
+            s3[i] = 0;
+        }
+
+        for (d = 0; d + 4 <= dim; d += 4) {
+            r0 = ix->centroid_cols + d * nc + c;
+            r1 = r0 + nc;
+            r2 = r1 + nc;
+            r3 = r2 + nc;
+
+            for (i = 0; i < 4; i++) {
+                s0[i] += v[d] * r0[i];
+                s1[i] += v[d + 1] * r1[i];
+                s2[i] += v[d + 2] * r2[i];
+                s3[i] += v[d + 3] * r3[i];
+            }
+        }
+
+        for ( /* void */ ; d < dim; d++) {
+            r0 = ix->centroid_cols + d * nc + c;
+
+            for (i = 0; i < 4; i++) {
+                s0[i] += v[d] * r0[i];
+            }
+        }
+
+        for (i = 0; i < 4; i++) {
+            out[c - from + i] = ((s0[i] + s2[i]) + (s1[i] + s3[i]))
+                                * ix->centroid_inv[c + i];
+        }
+    }
+}
+
+
 /* the n clusters whose centroids are closest to v, best first */
 
 uint32_t
 feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
     uint32_t *out, uint32_t n)
 {
-    float         s, vn, best[16];
-    uint32_t      c, d, k, m;
-    const float  *cv;
+    float         s, vn, best[16], cos[FEED_INDEX_COSINES];
+    uint32_t      c, d, k, m, from, len;
 
     if (n > 16) {
         n = 16;
@@ -951,29 +1021,35 @@ feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
 
     m = 0;
 
-    /*
-     * The cosine without v's length, the same for every cluster: the
-     * order is the cosine's, and a centroid's length is known already
-     */
+    for (from = 0; from < ix->nclusters; from += FEED_INDEX_COSINES) {
+        len = ix->nclusters - from;
+        len = len < FEED_INDEX_COSINES ? len : FEED_INDEX_COSINES;
 
-    for (c = 0; c < ix->nclusters; c++) {
-        cv = &ix->centroids[c * ix->dim];
-        s = vn > 0 ? feed_dot(v, cv, dim) * ix->centroid_inv[c] : 0;
+        if (vn > 0) {
+            feed_index_cosines(ix, v, dim, from, (len + 3) & ~3u, cos);
 
-        if (m == n && s <= best[m - 1]) {
-            continue;
+        } else {
+            memset(cos, 0, sizeof(cos));
         }
 
-        k = (m < n) ? m++ : m - 1;
+        for (c = from; c < from + len; c++) {
+            s = cos[c - from];
 
-        while (k > 0 && best[k - 1] < s) {
-            best[k] = best[k - 1];
-            out[k] = out[k - 1];
-            k--;
+            if (m == n && s <= best[m - 1]) {
+                continue;
+            }
+
+            k = (m < n) ? m++ : m - 1;
+
+            while (k > 0 && best[k - 1] < s) {
+                best[k] = best[k - 1];
+                out[k] = out[k - 1];
+                k--;
+            }
+
+            best[k] = s;
+            out[k] = c;
         }
-
-        best[k] = s;
-        out[k] = c;
     }
 
     return m;
