@@ -27,6 +27,15 @@
 #define FEED_INDEX_COSINES   64      /* clusters a time in nearest() */
 
 
+/* a sound's clips: a run of the sorted keys */
+
+typedef struct {
+    uint32_t            hash;
+    uint32_t            first;
+    uint32_t            n;           /* 0: a free slot */
+} feed_index_sound_t;
+
+
 typedef char feed_ix_clip_is_one_line[
     sizeof(feed_index_clip_t) == 64 ? 1 : -1];
 
@@ -62,6 +71,10 @@ struct feed_index_s {
 
     uint64_t           *sound_keys;  /* sound hash << 32 | clip, sorted */
     uint32_t           *sound_clips; /* the clips in the same order */
+    feed_index_sound_t *sound_dir;   /* each sound's run of them, by a
+                                        hash of its hash: NULL, search
+                                        the keys */
+    uint32_t            sound_mask;  /* its slots - 1 */
     uint32_t            lists_n;     /* clips the lists were built for */
 
     uint32_t            ntrending;
@@ -85,6 +98,8 @@ static void feed_index_cosines(const feed_index_t *ix, const float *v,
 static uint32_t feed_index_closest(const feed_index_t *ix, const float *v,
     float norm);
 static int feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat);
+static void feed_index_sounds(feed_index_t *ix);
+static uint32_t feed_index_sound_slot(uint32_t hash, uint32_t mask);
 static int feed_index_cmp_u64(const void *a, const void *b);
 
 
@@ -196,6 +211,7 @@ feed_index_free(feed_index_t *ix)
     free(ix->remix_off);
     free(ix->sound_keys);
     free(ix->sound_clips);
+    free(ix->sound_dir);
     free(ix->fresh);
     free(ix->fresh_tmp);
     free(ix);
@@ -619,6 +635,8 @@ feed_index_lists(feed_index_t *ix, const feed_catalog_t *cat)
     for (i = 0; i < ix->n; i++) {
         ix->sound_clips[i] = (uint32_t) ix->sound_keys[i];
     }
+
+    feed_index_sounds(ix);
 
     for (i = 0; i < ix->n; i++) {
         clip = feed_catalog_clip(cat, i);
@@ -1077,10 +1095,29 @@ uint32_t
 feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
     const uint32_t **list)
 {
-    size_t    lo, hi, mid, first;
-    uint64_t  key;
+    size_t                     lo, hi, mid, first;
+    uint32_t                   h;
+    uint64_t                   key;
+    const feed_index_sound_t  *e;
 
     if (ix->sound_keys == NULL) {
+        return 0;
+    }
+
+    if (ix->sound_dir) {
+        for (h = feed_index_sound_slot(sound_hash, ix->sound_mask);
+             ix->sound_dir[h].n;
+             h = (h + 1) & ix->sound_mask)
+        {
+            e = &ix->sound_dir[h];
+
+            if (e->hash == sound_hash) {
+                *list = ix->sound_clips + e->first;
+                return e->n;
+            }
+        }
+
+        *list = ix->sound_clips;
         return 0;
     }
 
@@ -1117,6 +1154,71 @@ feed_index_sound_clips(const feed_index_t *ix, uint32_t sound_hash,
     *list = ix->sound_clips + first;
 
     return (uint32_t) (lo - first);
+}
+
+
+/*
+ * The sounds' directory: where each sound's run of the sorted keys
+ * starts and how long it is, in a table by the sound's hash, so that a
+ * sound's clips are found in a probe or two instead of two binary
+ * searches of the keys (some 34 reads, most of them cache misses in a
+ * large catalog).  Without memory for it, the searches do.
+ */
+
+static void
+feed_index_sounds(feed_index_t *ix)
+{
+    uint32_t             i, j, nsounds, nslots, h, hash;
+    feed_index_sound_t  *dir;
+
+    free(ix->sound_dir);
+    ix->sound_dir = NULL;
+    ix->sound_mask = 0;
+
+    nsounds = 0;
+
+    for (i = 0; i < ix->n; i++) {
+        nsounds += i == 0
+                   || ix->sound_keys[i] >> 32 != ix->sound_keys[i - 1] >> 32;
+    }
+
+    for (nslots = 16; nslots < 2 * nsounds; nslots <<= 1) { /* void */ }
+
+    dir = calloc(nslots, sizeof(feed_index_sound_t));
+    if (dir == NULL) {
+        return;
+    }
+
+    for (i = 0; i < ix->n; i = j) {
+        hash = (uint32_t) (ix->sound_keys[i] >> 32);
+
+        for (j = i + 1;
+             j < ix->n && (uint32_t) (ix->sound_keys[j] >> 32) == hash;
+             j++)
+        {
+            /* void */
+        }
+
+        for (h = feed_index_sound_slot(hash, nslots - 1); dir[h].n;
+             h = (h + 1) & (nslots - 1))
+        {
+            /* void */
+        }
+
+        dir[h].hash = hash;
+        dir[h].first = i;
+        dir[h].n = j - i;
+    }
+
+    ix->sound_dir = dir;
+    ix->sound_mask = nslots - 1;
+}
+
+
+static uint32_t
+feed_index_sound_slot(uint32_t hash, uint32_t mask)
+{
+    return (hash ^ hash >> 16) * 0x45d9f3bu >> 8 & mask;
 }
 
 
