@@ -1233,6 +1233,41 @@ test_state_corrupt(void)
 
 
 /*
+ * The header's geometry damaged after it was found intact (and known
+ * so): every call refuses the region, and takes it again once mended.
+ */
+
+static void
+test_state_header(void)
+{
+    unsigned        off;
+    unsigned char  *s;
+
+    s = make_state(REGION, 64, 256, 64);
+
+    CHECK(viewer(s, 1, 1000, 1, NULL) != NULL);
+    CHECK(feed_state_clip_locked(s, clip_hash(1), 1000, 1) != NULL);
+
+    /* the region's size and seed, bit 6 of each byte */
+
+    for (off = 16; off < 32; off++) {
+        s[off] ^= 0x40;
+
+        CHECK(viewer(s, 1, 1000, 1, NULL) == NULL);
+        CHECK(viewer(s, 2, 1000, 1, NULL) == NULL);
+        CHECK(feed_state_clip_locked(s, clip_hash(1), 1000, 1) == NULL);
+
+        s[off] ^= 0x40;
+
+        CHECK(viewer(s, 1, 1000, 0, NULL) != NULL);
+        CHECK(feed_state_clip_locked(s, clip_hash(1), 1000, 0) != NULL);
+    }
+
+    CHECK_INT(feed_state_check(s, REGION), FEED_OK);
+}
+
+
+/*
  * A process killed at a random point, over and over: the next operation
  * empties the table it was changing, and the region passes the check.
  */
@@ -1345,6 +1380,7 @@ feed_unit_state_tests(void)
     RUN(test_state_clips);
     RUN(test_state_clips_batch);
     RUN(test_state_check);
+    RUN(test_state_header);
     RUN(test_state_corrupt);
     RUN(test_state_kill);
 }
