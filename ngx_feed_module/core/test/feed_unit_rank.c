@@ -1147,6 +1147,97 @@ test_rank_reach(void)
 }
 
 
+/*
+ * Each sound's clips, as the index lists them, against a scan of the
+ * clips; and the nearest clusters of an index of more clusters than
+ * are scored in one pass, the first four of sixteen the same as four.
+ */
+
+static void
+test_rank_index_lists(void)
+{
+    float            v[3];
+    uint32_t         i, j, k, n, count, same, near4[4], near16[16];
+    feed_err_t       err;
+    const uint64_t  *hashes;
+    feed_index_t    *ix, *many;
+    feed_catalog_t  *cat;
+    const uint32_t  *list;
+
+    cat = load(&ix);
+
+    for (i = 0; i < feed_index_count(ix); i++) {
+        n = feed_index_sound_clips(ix, feed_index_sound(ix, i), &list);
+
+        count = 0;
+
+        for (j = 0; j < feed_index_count(ix); j++) {
+            count += feed_index_sound(ix, j) == feed_index_sound(ix, i);
+        }
+
+        CHECK_UINT(n, count);
+
+        for (j = 0; j < n && list[j] != i; j++) {
+            CHECK_UINT(feed_index_sound(ix, list[j]), feed_index_sound(ix, i));
+        }
+
+        CHECK(j < n);
+    }
+
+    n = feed_index_sound_clips(ix, feed_name_hash("no such sound"), &list);
+    CHECK_UINT(n, 0);
+
+    many = feed_index_new(cat, 70, 42, &err);
+    CHECK(many != NULL);
+    CHECK_UINT(feed_index_clusters(many), 70);
+
+    /*
+     * A clip's own cluster is the nearest to its embedding, but for a
+     * few: the catalog repeats its embeddings every 60 clips, so some of
+     * the 70 centroids are alike and a tie may fall either way (87 of
+     * 90, the same with the clusters scored one at a time)
+     */
+
+    same = 0;
+
+    for (k = 0; k < 70; k++) {
+        n = feed_index_members(many, k, &list, &hashes);
+
+        for (i = 0; i < n; i++) {
+            CHECK_UINT(feed_index_nearest(many,
+                                          feed_index_embedding(many, list[i]),
+                                          3, near4, 1), 1);
+            same += near4[0] == k;
+        }
+    }
+
+    CHECK(same * 10 >= feed_index_count(many) * 9);
+
+    for (k = 0; k < 50; k++) {
+        v[0] = (float) (k % 7) - 3;
+        v[1] = (float) (k % 5) - 2;
+        v[2] = (float) (k % 3) - 1;
+
+        n = feed_index_nearest(many, v, 3, near16, 16);
+        CHECK_UINT(n, 16);
+        CHECK_UINT(feed_index_nearest(many, v, 3, near4, 4), 4);
+
+        for (i = 0; i < 16; i++) {
+            CHECK(near16[i] < 70);
+            CHECK(i >= 4 || near4[i] == near16[i]);
+
+            for (j = 0; j < i; j++) {
+                CHECK(near16[i] != near16[j]);
+            }
+        }
+    }
+
+    feed_index_free(many);
+    feed_index_free(ix);
+    feed_catalog_free(cat);
+}
+
+
 static void
 test_rank_index(void)
 {
@@ -1275,5 +1366,6 @@ feed_unit_rank_tests(void)
     RUN(test_rank_reach);
     RUN(test_rank_rising);
     RUN(test_rank_index);
+    RUN(test_rank_index_lists);
     RUN(test_rank_stages);
 }
