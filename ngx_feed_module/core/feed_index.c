@@ -968,47 +968,14 @@ static void
 feed_index_cosines(const feed_index_t *ix, const float *v, uint32_t dim,
     uint32_t from, uint32_t n, float *out)
 {
-    float         s0[4], s1[4], s2[4], s3[4];
-    size_t        nc;
-    uint32_t      c, d, i;
-    const float  *r0, *r1, *r2, *r3;
-
-    nc = ix->ncols;
+    float     w[4];
+    uint32_t  c, i;
 
     for (c = from; c < from + n; c += 4) {
+        feed_dot4(v, ix->centroid_cols + c, ix->ncols, dim, w);
 
         for (i = 0; i < 4; i++) {
-            s0[i] = 0;
-            s1[i] = 0;
-            s2[i] = 0;
-            s3[i] = 0;
-        }
-
-        for (d = 0; d + 4 <= dim; d += 4) {
-            r0 = ix->centroid_cols + d * nc + c;
-            r1 = r0 + nc;
-            r2 = r1 + nc;
-            r3 = r2 + nc;
-
-            for (i = 0; i < 4; i++) {
-                s0[i] += v[d] * r0[i];
-                s1[i] += v[d + 1] * r1[i];
-                s2[i] += v[d + 2] * r2[i];
-                s3[i] += v[d + 3] * r3[i];
-            }
-        }
-
-        for ( /* void */ ; d < dim; d++) {
-            r0 = ix->centroid_cols + d * nc + c;
-
-            for (i = 0; i < 4; i++) {
-                s0[i] += v[d] * r0[i];
-            }
-        }
-
-        for (i = 0; i < 4; i++) {
-            out[c - from + i] = ((s0[i] + s2[i]) + (s1[i] + s3[i]))
-                                * ix->centroid_inv[c + i];
+            out[c - from + i] = w[i] * ix->centroid_inv[c + i];
         }
     }
 }

@@ -383,43 +383,17 @@ feed_rank_unit(feed_rank_t *rk, const feed_cand_t *c, float *out)
 static void
 feed_rank_liken(feed_rank_t *rk, const float *unit, uint32_t n)
 {
-    float     s0[4], s1[4], s2[4], s3[4], w;
-    uint32_t  d, k, i, dim;
-
-    dim = rk->dim;
-
-    /* four clips at a time: the compiler makes one vector of each sum */
+    float     w[4];
+    uint32_t  k, i;
 
     for (k = 0; k < n; k += 4) {
-
-        for (i = 0; i < 4; i++) {
-            s0[i] = 0;
-            s1[i] = 0;
-            s2[i] = 0;
-            s3[i] = 0;
-        }
-
-        for (d = 0; d + 4 <= dim; d += 4) {
-            for (i = 0; i < 4; i++) {
-                s0[i] += rk->unit[d][k + i] * unit[d];
-                s1[i] += rk->unit[d + 1][k + i] * unit[d + 1];
-                s2[i] += rk->unit[d + 2][k + i] * unit[d + 2];
-                s3[i] += rk->unit[d + 3][k + i] * unit[d + 3];
-            }
-        }
-
-        for ( /* void */ ; d < dim; d++) {
-            for (i = 0; i < 4; i++) {
-                s0[i] += rk->unit[d][k + i] * unit[d];
-            }
-        }
+        feed_dot4(unit, &rk->unit[0][k], FEED_SHORTLIST, rk->dim, w);
 
         /* a select, not a branch: which is closer cannot be predicted */
 
         for (i = 0; i < 4; i++) {
-            w = (s0[i] + s2[i]) + (s1[i] + s3[i]);
-            rk->likeness[k + i] = w > rk->likeness[k + i]
-                                  ? w : rk->likeness[k + i];
+            rk->likeness[k + i] = w[i] > rk->likeness[k + i]
+                                  ? w[i] : rk->likeness[k + i];
         }
     }
 }

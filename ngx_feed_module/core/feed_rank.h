@@ -257,6 +257,56 @@ feed_dot(const float *a, const float *b, uint32_t dim)
 }
 
 
+/*
+ * Four dot products at once, of v with four columns of a table kept by
+ * dimension: dimension d's four values at col + d * stride.  Each sum is
+ * in the order feed_dot() adds it, so each is feed_dot()'s value to the
+ * bit; the compiler makes one vector of each running sum.
+ */
+
+static inline void
+feed_dot4(const float *v, const float *col, size_t stride, uint32_t dim,
+    float *out)
+{
+    float         s0[4], s1[4], s2[4], s3[4];
+    uint32_t      d, i;
+    const float  *r0, *r1, *r2, *r3;
+
+    for (i = 0; i < 4; i++) {
+        s0[i] = 0;
+        s1[i] = 0;
+        s2[i] = 0;
+        s3[i] = 0;
+    }
+
+    for (d = 0; d + 4 <= dim; d += 4) {
+        r0 = col + d * stride;
+        r1 = r0 + stride;
+        r2 = r1 + stride;
+        r3 = r2 + stride;
+
+        for (i = 0; i < 4; i++) {
+            s0[i] += v[d] * r0[i];
+            s1[i] += v[d + 1] * r1[i];
+            s2[i] += v[d + 2] * r2[i];
+            s3[i] += v[d + 3] * r3[i];
+        }
+    }
+
+    for ( /* void */ ; d < dim; d++) {
+        r0 = col + d * stride;
+
+        for (i = 0; i < 4; i++) {
+            s0[i] += v[d] * r0[i];
+        }
+    }
+
+    for (i = 0; i < 4; i++) {
+        out[i] = (s0[i] + s2[i]) + (s1[i] + s3[i]);
+    }
+}
+
+
 /* the registry */
 
 uint32_t feed_plugins(const feed_plugin_t *const **list);
