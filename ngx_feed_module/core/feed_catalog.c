@@ -1599,8 +1599,8 @@ feed_catalog_prefetch(const feed_catalog_t *cat, const uint32_t *idx,
 
         /* the names: many creators, each met seldom */
 
-        __builtin_prefetch(str + creators[clip->creator] - 2);
-        __builtin_prefetch(str + sounds[clip->sound] - 2);
+        __builtin_prefetch(str + creators[clip->creator]);
+        __builtin_prefetch(str + sounds[clip->sound]);
     }
 #else
     (void) cat;
