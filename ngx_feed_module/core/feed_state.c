@@ -26,8 +26,8 @@
  */
 
 #include <float.h>
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
