@@ -987,8 +987,8 @@ uint32_t
 feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
     uint32_t *out, uint32_t n)
 {
-    float         s, vn, best[16], cos[FEED_INDEX_COSINES];
-    uint32_t      c, d, k, m, from, len;
+    float         vn, best[16], cos[FEED_INDEX_COSINES];
+    uint32_t      c, d, m, from, len;
 
     if (n > 16) {
         n = 16;
@@ -1018,22 +1018,7 @@ feed_index_nearest(const feed_index_t *ix, const float *v, uint32_t dim,
         }
 
         for (c = from; c < from + len; c++) {
-            s = cos[c - from];
-
-            if (m == n && s <= best[m - 1]) {
-                continue;
-            }
-
-            k = (m < n) ? m++ : m - 1;
-
-            while (k > 0 && best[k - 1] < s) {
-                best[k] = best[k - 1];
-                out[k] = out[k - 1];
-                k--;
-            }
-
-            best[k] = s;
-            out[k] = c;
+            feed_top_add(best, out, &m, n, cos[c - from], c);
         }
     }
 

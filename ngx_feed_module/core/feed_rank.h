@@ -258,6 +258,35 @@ feed_dot(const float *a, const float *b, uint32_t dim)
 
 
 /*
+ * The n best scores met so far, best first, with their ids; *m is how
+ * many are kept.  A score goes in where it belongs, the worst falling
+ * off once n are kept; of equal scores, the one met first stays ahead.
+ */
+
+static inline void
+feed_top_add(float *best, uint32_t *id, uint32_t *m, uint32_t n, float s,
+    uint32_t who)
+{
+    uint32_t  k;
+
+    if (n == 0 || (*m == n && s <= best[n - 1])) {
+        return;
+    }
+
+    k = (*m < n) ? (*m)++ : n - 1;
+
+    while (k > 0 && best[k - 1] < s) {
+        best[k] = best[k - 1];
+        id[k] = id[k - 1];
+        k--;
+    }
+
+    best[k] = s;
+    id[k] = who;
+}
+
+
+/*
  * Four dot products at once, of v with four columns of a table kept by
  * dimension: dimension d's four values at col + d * stride.  Each sum is
  * in the order feed_dot() adds it, so each is feed_dot()'s value to the

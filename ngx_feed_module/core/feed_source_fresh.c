@@ -21,7 +21,7 @@
 static void
 feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
 {
-    float                      s, best[FEED_CAND_MAX / 4];
+    float                      best[FEED_CAND_MAX / 4];
     uint32_t                   i, k, n, m, added, look;
     uint32_t                   pick[FEED_CAND_MAX / 4];
     const uint32_t            *list;
@@ -56,22 +56,8 @@ feed_source_fresh_propose(feed_rank_t *rk, uint32_t budget)
         }
 
         added++;
-        s = feed_rank_similarity(rk, clip);
-
-        if (m == budget && s <= best[m - 1]) {
-            continue;
-        }
-
-        k = (m < budget) ? m++ : m - 1;
-
-        while (k > 0 && best[k - 1] < s) {
-            best[k] = best[k - 1];
-            pick[k] = pick[k - 1];
-            k--;
-        }
-
-        best[k] = s;
-        pick[k] = clip;
+        feed_top_add(best, pick, &m, budget, feed_rank_similarity(rk, clip),
+                     clip);
     }
 
     for (k = 0; k < m; k++) {
